@@ -1,0 +1,33 @@
+# Every target bootstraps .venv on first use, so a fresh machine needs only `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-slow bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/school-exit run scenarios/baseline.toml --out results/demo --replicates 4 --plot
+	$(BIN)/school-exit check-targets results/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check simulation tests benchmarks
+	$(BIN)/ruff format --check simulation tests benchmarks
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

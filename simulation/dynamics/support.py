@@ -1,0 +1,39 @@
+"""Support allocation: each school rations finite staff hours, EHCPs first.
+
+Within a school, tiers are served in order (plans, then SEN support, then pastoral
+help for highly stressed pupils); inside a tier every pupil gets the same share of
+their demand. A pupil's unmet need is what is left, scaled by need intensity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TIER_EHCP, TIER_SEN, TIER_PASTORAL = 0, 1, 2
+
+
+def share_met(school: np.ndarray, tier: np.ndarray, demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Share of each pupil's demand the school can meet, serving tiers in order.
+
+    ``demand`` is in hours; ``capacity`` holds each school's hours. Pupils with no
+    demand get 1.
+    """
+    remaining = capacity.astype(np.float64).copy()
+    share = np.ones(len(school), dtype=np.float64)
+    n_schools = len(capacity)
+    for level in (TIER_EHCP, TIER_SEN, TIER_PASTORAL):
+        m = tier == level
+        if not m.any():
+            continue
+        wanted = np.bincount(school[m], weights=demand[m], minlength=n_schools)
+        frac = np.ones(n_schools)
+        np.divide(remaining, wanted, out=frac, where=wanted > 0)
+        np.minimum(frac, 1.0, out=frac)
+        remaining -= frac * wanted
+        share[m] = frac[school[m]]
+    return share
+
+
+def unmet_need(intensity: np.ndarray, share: np.ndarray, fidelity: np.ndarray | float) -> np.ndarray:
+    """Unmet need on 0-1: intensity times the undelivered share (plans deliver at most ``fidelity``)."""
+    return intensity * (1.0 - fidelity * share)

@@ -1,0 +1,53 @@
+"""Stress and attendance: a leaky accumulator of pressures, and absence that rises with it.
+
+School distress (EBSA) has hysteresis: a pupil enters above ``s_on`` and recovers
+only below ``s_off``, which makes severe absence sticky as it is in the data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import Need
+
+# How badly a mainstream environment fits each primary need (assumption).
+MISMATCH_BY_NEED = np.array([0.0, 1.0, 0.5, 0.8, 0.4, 0.3, 0.4], dtype=np.float32)
+SPECIAL_SCHOOL_MISMATCH = 0.3
+
+
+def mismatch(need: np.ndarray, intensity: np.ndarray, inclusion: np.ndarray, in_special: np.ndarray) -> np.ndarray:
+    fit = np.where(in_special, SPECIAL_SCHOOL_MISMATCH, 1.0 - inclusion)
+    return MISMATCH_BY_NEED[need] * intensity * fit
+
+
+def update_stress(stress: np.ndarray, recovery: float | np.ndarray, inputs: np.ndarray) -> np.ndarray:
+    return np.clip(stress * (1.0 - recovery) + inputs, 0.0, 1.0)
+
+
+def update_distress(distress: np.ndarray, stress: np.ndarray, s_on: float, s_off: float) -> np.ndarray:
+    return np.where(distress, stress > s_off, stress > s_on)
+
+
+def absence_share(
+    base: np.ndarray,
+    stress: np.ndarray,
+    slope: float,
+    shape: float,
+    distress: np.ndarray,
+    distress_absence: float,
+    part_time: np.ndarray,
+    part_time_absence: float,
+) -> np.ndarray:
+    """Share of this week's sessions missed."""
+    powered = stress * stress if shape == 2.0 else np.power(stress, shape)
+    q = base + slope * powered
+    q = np.maximum(q, np.where(distress, distress_absence, 0.0))
+    q = np.maximum(q, np.where(part_time, part_time_absence, 0.0))
+    return np.minimum(q, 1.0)
+
+
+def baseline_absence(propensity, fsm, sen, q0: float, mult_fsm: float, mult_sen: float) -> np.ndarray:
+    return (q0 * propensity * np.where(fsm, mult_fsm, 1.0) * np.where(sen > 0, mult_sen, 1.0)).astype(np.float32)
+
+
+__all__ = ["Need", "absence_share", "baseline_absence", "mismatch", "update_distress", "update_stress"]

@@ -1,0 +1,248 @@
+"""The local authority's processes: the EHCP process (phase 8), its statutory duties
+and services (phase 10: mobility, EHE monitoring and returns, CME, Section 19,
+alternative provision, school places, complaints) and CAMHS referral (phase 4)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import timeline as tl
+from .dynamics import hazards
+from .dynamics.queues import serve_oldest, weekly_capacity
+from .moves import ap_places_free, move, place_in_school, refill, special_places_free
+from .state import SEN, EHCPStage, Kind, Reason, Route, Status
+
+if TYPE_CHECKING:
+    from .model import SchoolExitModel
+
+_OUT = (Status.S19, Status.EHE, Status.CME)
+
+
+def _due_weeks(mean_weeks: float, u: np.ndarray) -> np.ndarray:
+    """Whole weeks from an exponential with this mean; at least one."""
+    return np.maximum(1, np.ceil(-mean_weeks * np.log1p(-u))).astype(np.int32)
+
+
+def ehcp_process(m: SchoolExitModel) -> None:
+    """Requests, six-week decisions, appeals and tribunal, the assessment queue, plans and placement."""
+    pu, p, t = m.pupils, m.p, m.t_week
+    stream = m.streams["ehcp"]
+    stage = pu.ehcp_stage
+    # Requests (term time): SEN-support pupils not already in the process.
+    if m.is_term:
+        idx = np.flatnonzero((pu.sen == SEN.SUPPORT) & (stage == EHCPStage.NONE) & (pu.status != Status.LEFT))
+        unmet = np.where(pu.status[idx] >= Status.S19, pu.need_intensity[idx], pu.unmet_need[idx])
+        h = hazards.ehcp_request_hazard(pu.need_intensity[idx], unmet, m.families.advocacy[pu.family[idx]],
+                                        pu.sen[idx], p)
+        req = m.clocks["ehcp_request"].advance(idx, h, pu.uid)
+        stage[req] = EHCPStage.DECIDING
+        pu.ehcp_requested_week[req] = t
+        pu.ehcp_due_week[req] = t + p["ehcp_decision_weeks"]
+        m.log.record(m, Kind.EHCP_REQUEST, req)
+    # Decisions to assess.
+    deciding = np.flatnonzero((stage == EHCPStage.DECIDING) & (pu.ehcp_due_week <= t))
+    if len(deciding):
+        u = stream.uniform(pu.uid[deciding], 3 * t)
+        refused = deciding[u < p["p_refuse_assessment"]]
+        agreed = deciding[u >= p["p_refuse_assessment"]]
+        m.log.record(m, Kind.EHCP_REFUSED, refused)
+        m.log.record(m, Kind.EHCP_AGREED, agreed)
+        _queue(m, agreed)
+        advocacy = m.families.advocacy[pu.family[refused]]
+        appeal = refused[stream.uniform(pu.uid[refused], 3 * t + 1) < p["p_appeal"] * advocacy]
+        m.log.record(m, Kind.EHCP_APPEAL, appeal)
+        stage[refused] = EHCPStage.NONE
+        stage[appeal] = EHCPStage.TRIBUNAL
+        pu.ehcp_due_week[appeal] = t + p["tribunal_lag_weeks"]
+    # Tribunal hearings.
+    hearing = np.flatnonzero((stage == EHCPStage.TRIBUNAL) & (pu.ehcp_due_week <= t))
+    if len(hearing):
+        won = stream.uniform(pu.uid[hearing], 3 * t + 2) < p["p_tribunal_win"]
+        m.log.record(m, Kind.TRIBUNAL, hearing, value=won.astype(np.float64))
+        stage[hearing[~won]] = EHCPStage.NONE
+        _queue(m, hearing[won])
+    # Assessment starts at the LA's capacity, oldest first.
+    queued = np.flatnonzero(stage == EHCPStage.QUEUED)
+    n, m.la.assessment_carry = weekly_capacity(m.la.assessments_per_week(), len(queued),
+                                               p["assessment_backlog_response"], m.la.assessment_carry)
+    start = serve_oldest(queued, pu.ehcp_due_week[queued], n)
+    if len(start):
+        extra = _due_weeks(p["assessment_extra_weeks"], m.streams["assessment"].uniform(pu.uid[start], t))
+        stage[start] = EHCPStage.ASSESSING
+        pu.ehcp_due_week[start] = t + p["assessment_min_weeks"] + (extra - 1) * (p["assessment_extra_weeks"] > 0)
+    # Assessments ending: a plan, or not.
+    done = np.flatnonzero((stage == EHCPStage.ASSESSING) & (pu.ehcp_due_week <= t))
+    if len(done):
+        plan = stream.uniform(pu.uid[done], 3 * t + 2 + 7919) < p["p_plan_after_assessment"]
+        issued, none = done[plan], done[~plan]
+        m.log.record(m, Kind.EHCP_NO_PLAN, none)
+        m.log.record(m, Kind.EHCP_PLAN, issued, value=(t - pu.ehcp_requested_week[issued]).astype(np.float64))
+        stage[done] = EHCPStage.NONE
+        pu.sen[issued] = SEN.EHCP
+        pu.wants_special[issued] = (pu.need_intensity[issued] > p["special_need_threshold"]) & (pu.status[issued] != Status.SPECIAL)
+    _fill_special_places(m)
+
+
+def _queue(m: SchoolExitModel, idx: np.ndarray) -> None:
+    m.pupils.ehcp_stage[idx] = EHCPStage.QUEUED
+    m.pupils.ehcp_due_week[idx] = m.t_week  # joined the queue
+
+
+def _fill_special_places(m: SchoolExitModel) -> None:
+    pu = m.pupils
+    free = special_places_free(m)
+    if free <= 0:
+        return
+    waiting = np.flatnonzero(pu.wants_special & np.isin(pu.status, (Status.ON_ROLL, Status.AP, Status.S19, Status.CME)))
+    chosen = serve_oldest(waiting, pu.ehcp_requested_week[waiting], free)
+    place_in_school(m, chosen, Reason.SPECIAL_PLACEMENT, Reason.SPECIAL_PLACEMENT)
+
+
+def duties(m: SchoolExitModel) -> None:
+    _mobility(m)
+    _ehe(m)
+    _cme(m)
+    _section19_and_ap(m)
+    _placements(m)
+    _complaints_and_work(m)
+
+
+def _mobility(m: SchoolExitModel) -> None:
+    """Families move away (state-independent hazard); an arriving child takes the slot."""
+    pu, p = m.pupils, m.p
+    moved = m.clocks["move"].advance_all(np.full(len(pu.uid), p["mobility_rate"] / tl.WEEKS_PER_YEAR), pu.uid)
+    if len(moved) == 0:
+        return
+    move(m, moved, Status.LEFT, Reason.MOVED_AWAY, Reason.MOVED_AWAY)
+    rng = m.streams["arrivals"].generator(m.t_week)
+    refill(m, moved, pu.year_group[moved].copy(), rng)
+    pu.status[moved] = Status.LEFT
+    no_place = rng.random(len(moved)) < p["p_arrival_without_place"]
+    pu.wants_special[moved] = (pu.sen[moved] == SEN.EHCP) & (pu.need_intensity[moved] > p["special_need_threshold"])
+    missing = moved[no_place]
+    move(m, missing, Status.CME, Reason.ARRIVED, Reason.ARRIVED)
+    pu.place_due_week[missing] = m.t_week + _due_weeks(p["placement_weeks"], rng.random(len(missing)))
+    place_in_school(m, moved[~no_place], Reason.ARRIVED, Reason.ARRIVED)
+
+
+def _ehe(m: SchoolExitModel) -> None:
+    """Monitoring contacts (unsuitable education: school order or CME) and returns to school."""
+    pu, p, t = m.pupils, m.p, m.t_week
+    ehe = np.flatnonzero((pu.status == Status.EHE) & (pu.place_due_week < 0))
+    contact = m.clocks["ehe_monitor"].advance(ehe, p["ehe_monitoring_rate"] / tl.WEEKS_PER_YEAR, pu.uid)
+    if len(contact):
+        stream = m.streams["ehe_monitor_outcome"]
+        capacity = m.families.ehe_capacity[pu.family[contact]]
+        unsuitable = contact[stream.uniform(pu.uid[contact], 2 * t) < p["p_ehe_unsuitable"] * (1.5 - capacity)]
+        order = stream.uniform(pu.uid[unsuitable], 2 * t + 1) < p["p_school_order"]
+        ordered = unsuitable[order]
+        pu.place_due_week[ordered] = t + _due_weeks(p["placement_weeks"], stream.uniform(pu.uid[ordered], 2 * t + 2))
+        move(m, unsuitable[~order], Status.CME, Reason.EHE_UNSUITABLE, Reason.EHE_UNSUITABLE)
+    if m.is_term:
+        ehe = np.flatnonzero((pu.status == Status.EHE) & (pu.place_due_week < 0))
+        h = hazards.return_hazard(pu.ehe_route[ehe], m.week < tl.SEPTEMBER_WEEKS, p)
+        back = m.clocks["ehe_return"].advance(ehe, h, pu.uid)
+        pu.place_due_week[back] = t + _due_weeks(p["placement_weeks"], m.streams["ehe_return_wait"].uniform(pu.uid[back], t))
+
+
+def _cme(m: SchoolExitModel) -> None:
+    """Children missing education are traced, then offered a place."""
+    pu, p, t = m.pupils, m.p, m.t_week
+    cme = np.flatnonzero((pu.status == Status.CME) & (pu.place_due_week < 0))
+    traced = m.clocks["cme_trace"].advance(cme, 1.0 / p["cme_mean_weeks"], pu.uid)
+    pu.place_due_week[traced] = t + 1
+
+
+def _section19_and_ap(m: SchoolExitModel) -> None:
+    """Long school distress becomes a Section 19 duty (after a delay); AP places, reintegration."""
+    pu, p, t = m.pupils, m.p, m.t_week
+    on_roll = pu.status <= Status.SPECIAL
+    refer = np.flatnonzero(on_roll & (pu.distress_weeks >= p["s19_referral_weeks"]) & (pu.s19_due_week < 0))
+    pu.s19_due_week[refer] = t + round(p["s19_delay_weeks"])
+    due = np.flatnonzero(on_roll & (pu.s19_due_week >= 0) & (pu.s19_due_week <= t))
+    still = due[pu.distress[due]]
+    pu.s19_due_week[due[~pu.distress[due]]] = -1
+    move(m, still, Status.S19, Reason.S19_PROVISION, Reason.S19_PROVISION)
+    pu.s19_due_week[still] = t
+    # Excluded children waiting in Section 19 take AP places as they free up.
+    free = ap_places_free(m)
+    if free > 0:
+        waiting = np.flatnonzero((pu.status == Status.S19) & (pu.exit_true_reason == Reason.PERMANENT_EXCLUSION))
+        chosen = serve_oldest(waiting, pu.out_since_week[waiting], free)
+        move(m, chosen, Status.AP, Reason.AP_PLACEMENT, Reason.AP_PLACEMENT)
+    # Reintegration from Section 19 (once recovered) and from AP (term time).
+    s19 = np.flatnonzero((pu.status == Status.S19) & (pu.stress < p["ebsa_exit_stress"])
+                         & (pu.exit_true_reason != Reason.PERMANENT_EXCLUSION) & (pu.place_due_week < 0))
+    back = m.clocks["s19_return"].advance(s19, p["s19_return_hazard"], pu.uid)
+    pu.place_due_week[back] = t
+    if m.is_term:
+        ap = np.flatnonzero(pu.status == Status.AP)
+        back = m.clocks["ap_return"].advance(ap, p["ap_return_hazard"], pu.uid)
+        place_in_school(m, back, Reason.REINTEGRATION, Reason.REINTEGRATION)
+
+
+def _placements(m: SchoolExitModel) -> None:
+    """Offer school places that are due; some families refuse, and an officer may steer them to EHE."""
+    pu, p, t = m.pupils, m.p, m.t_week
+    due = np.flatnonzero((pu.place_due_week >= 0) & (pu.place_due_week <= t) & np.isin(pu.status, _OUT))
+    if len(due) == 0:
+        return
+    stream = m.streams["placement_offer"]
+    refuse = stream.uniform(pu.uid[due], 2 * t) < p["p_refuse_offered_place"]
+    refusing = due[refuse]
+    steered = refusing[(stream.uniform(pu.uid[refusing], 2 * t + 1) < p["p_la_steers_ehe"])
+                       & (pu.status[refusing] != Status.EHE)]
+    move(m, steered, Status.EHE, Reason.LA_STEERED_EHE, Reason.ELECTIVE_EHE)
+    pu.ehe_route[steered] = Route.COERCED
+    pu.place_due_week[np.setdiff1d(refusing, steered)] = t + 4
+    accept = due[~refuse]
+    reason_true = np.choose(np.searchsorted(_OUT, pu.status[accept]),
+                            [Reason.REINTEGRATION, Reason.RETURN_FROM_EHE, Reason.CME_PLACED])
+    for reason in np.unique(reason_true):
+        group = accept[reason_true == reason]
+        place_in_school(m, group, Reason(reason), Reason(reason))
+
+
+def _complaints_and_work(m: SchoolExitModel) -> None:
+    """Families of children out of education complain; the LA answers late; some go to the Ombudsman."""
+    pu, p, t, fam = m.pupils, m.p, m.t_week, m.families
+    out = ((pu.status == Status.S19) | ((pu.status == Status.CME) & (pu.place_due_week >= 0))
+           | ((pu.status <= Status.SPECIAL) & (pu.distress_weeks >= 6))
+           | ((pu.status == Status.EHE) & (pu.ehe_route >= Route.NO_CHOICE)))
+    can_complain = np.flatnonzero(out & (pu.complaint_due_week < 0) & (pu.status != Status.EHE))
+    new = m.clocks["complaint"].advance(can_complain, p["complaint_hazard"], pu.uid)
+    m.log.record(m, Kind.COMPLAINT, new)
+    pu.complaint_due_week[new] = t + p["complaint_response_weeks"]
+    pu.complaint_start_week[new] = t
+    answered = np.flatnonzero((pu.complaint_due_week >= 0) & (pu.complaint_due_week <= t))
+    if len(answered):
+        unresolved = answered[out[answered]]
+        stream = m.streams["ombudsman"]
+        u = stream.uniform(pu.uid[unresolved], t)
+        upheld = unresolved[u < p["p_ombudsman"] * p["p_ombudsman_upheld"]]
+        since = np.where(pu.out_since_week[upheld] >= 0, pu.out_since_week[upheld], t - pu.distress_weeks[upheld])
+        months = np.maximum(t - since, 1) / (tl.WEEKS_PER_YEAR / 12)
+        m.log.record(m, Kind.OMBUDSMAN_UPHELD, upheld, value=months * p["remedy_gbp_per_month"])
+        pu.complaint_due_week[answered] = -1
+    carers = np.flatnonzero(out & ~fam.parent_left_work[pu.family])
+    left = m.clocks["work"].advance(carers, p["p_parent_leaves_work"], pu.uid)
+    if len(left):
+        fam.parent_left_work[pu.family[left]] = True
+        m.log.record(m, Kind.PARENT_LEFT_WORK, left)
+
+
+def camhs(m: SchoolExitModel) -> None:
+    """CAMHS accepts only children in crisis, treats after a wait, and treatment lowers stress."""
+    pu, p, t = m.pupils, m.p, m.t_week
+    crisis = np.flatnonzero((pu.stress > p["camhs_threshold"]) & (pu.camhs_due_week < 0)
+                            & ((pu.camhs_referred_week < 0) | (t - pu.camhs_referred_week > tl.WEEKS_PER_YEAR)))
+    if len(crisis):
+        pu.camhs_referred_week[crisis] = t
+        pu.camhs_due_week[crisis] = t + _due_weeks(p["camhs_wait_weeks"], m.streams["camhs"].uniform(pu.uid[crisis], t))
+    treated = np.flatnonzero((pu.camhs_due_week >= 0) & (pu.camhs_due_week <= t))
+    if len(treated):
+        pu.stress[treated] *= 1.0 - p["camhs_effect"]
+        m.log.record(m, Kind.CAMHS_TREATED, treated, value=(t - pu.camhs_referred_week[treated]).astype(np.float64))
+        pu.camhs_due_week[treated] = -1

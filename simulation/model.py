@@ -1,0 +1,304 @@
+"""The Mesa model: one local authority, stepped one school week at a time."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from . import la, schools
+from . import timeline as tl
+from .agents import Family, LocalAuthority, Pupil, School
+from .dynamics import hazards, support, wellbeing
+from .dynamics.clocks import HazardClock
+from .moves import choose_schools, move, refill, sen_changes, set_personal_traits, update_base_absence
+from .observe import EventLog, Observer
+from .population import build_population
+from .rng import Streams
+from .scenario import Scenario
+from .state import SEN, Phase, Reason, Route, Status
+
+CLOCKS = ("bullying", "suspension", "exclusion", "offroll", "ehcp_request", "ehe", "ehe_monitor",
+          "ehe_return", "cme_trace", "s19_return", "ap_return", "complaint", "work", "move")
+
+
+class SchoolExitModel(mesa.Model):
+    """A local authority's children, families, schools and LA, one week per step.
+
+    The weekly step, in this order (each phase is one method below):
+
+    1. Calendar: term or holiday; in the first autumn week the year-end roll-over
+       (Y11 leave, a new Reception cohort joins, SEN identified, budgets updated).
+    2. Interventions whose time has come adjust the live parameters (start of year).
+    3. Support allocation: schools ration support hours, plans first; unmet need per pupil.
+    4. Stress: leaky accumulator of unmet need, mismatch, transition and incidents;
+       CAMHS referral, wait and treatment.
+    5. Attendance: absence rises with stress; school distress with hysteresis.
+    6. School responses: fines or support at half-term reviews; suspensions and
+       permanent exclusions.
+    7. Off-rolling: pressure on high-cost pupils, its form, and family compliance.
+    8. EHCP process: requests, decisions, appeals, tribunal, assessment queue, plans, placement.
+    9. Family decisions: exits to home education (genuine or no choice).
+    10. LA processes: moves and arrivals, EHE monitoring and returns, CME tracing,
+        Section 19, AP, school places, complaints and the Ombudsman, parents leaving work.
+    11. Ofsted scrutiny (end of the summer term): schools with outlying Y10-Y11 losses.
+    12. Observation: weekly counts, census snapshots, the year's statistics.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, seed: int = 0, *, record_events: bool = False):
+        super().__init__(seed=seed)
+        self.scenario = scenario or Scenario()
+        self.p_base = self.scenario.params()
+        self.p = dict(self.p_base)
+        self.streams = Streams(seed)
+        self.record_events = record_events
+        pop = build_population(self.scenario.population, self.streams["population"].generator(0), self.scenario.scale)
+        self.spec, self.weight = pop.spec, pop.weight
+        self.pupils, self.families, self.schools = pop.pupils, pop.families, pop.schools
+        self.school_ids = {ph: np.flatnonzero(self.schools.phase == ph) for ph in Phase}
+        self.t_week = 0
+        self.burn_in_weeks = self.scenario.burn_in * tl.WEEKS_PER_YEAR
+        n = len(self.pupils)
+        set_personal_traits(self, np.arange(n), self.streams["traits"].generator(0))
+        self.clocks = {name: HazardClock(self.streams[name], self.pupils.uid) for name in CLOCKS}
+        schools.initialise(self, self.streams["schools"].generator(0))
+        self.la = LocalAuthority(self)
+        self._school_agents = [School(self, j) for j in range(len(self.schools))]
+        self._views_built = False
+        self.log = EventLog()
+        self.observer = Observer(self)
+        self.inspections: list[tuple[int, int, bool]] = []  # (year, school, off-rolling found)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            s.name.lower(): (lambda m, code=int(s): int(np.count_nonzero(m.pupils.status == code))) for s in Status
+        } | {"in_distress": lambda m: int(np.count_nonzero(m.pupils.distress))})
+
+    # --- Mesa views -------------------------------------------------------------------------
+    @property
+    def agents(self):
+        self._build_views()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._build_views()
+        return super().agents_by_type
+
+    def _build_views(self) -> None:
+        """Pupil and Family agents are created on first use: 100,000 Mesa objects cost ~0.5 s
+        that sweeps never need. They are views, so they stay current as the arrays change."""
+        if not self._views_built:
+            self._views_built = True
+            self._pupil_views = [Pupil(self, i) for i in range(len(self.pupils))]
+            families = np.unique(self.pupils.family)
+            self._family_views = [Family(self, int(f)) for f in families]
+
+    def pupil(self, slot: int) -> Pupil:
+        self._build_views()
+        return self._pupil_views[slot]
+
+    # --- time ---------------------------------------------------------------------------------
+    @property
+    def week(self) -> int:
+        return self.t_week % tl.WEEKS_PER_YEAR
+
+    @property
+    def year_index(self) -> int:
+        return self.t_week // tl.WEEKS_PER_YEAR
+
+    @property
+    def eval_year(self) -> int:
+        return self.year_index - self.scenario.burn_in
+
+    @property
+    def academic_year(self) -> int:
+        return self.spec.start_year + self.eval_year
+
+    def run_for(self, weeks: int) -> None:
+        for _ in range(weeks):
+            self.step()
+
+    def step(self) -> None:
+        self.is_term = bool(tl.IS_TERM[self.week])
+        self._calendar()
+        self._apply_interventions()
+        if self.is_term:
+            self._allocate_support()
+        self._update_stress()
+        if self.is_term:
+            self._attendance()
+            schools.responses(self)
+            schools.offrolling(self)
+        la.ehcp_process(self)
+        self._family_decisions()
+        la.duties(self)
+        if self.week == tl.HALF_TERMS[-1][1]:
+            schools.ofsted(self)
+        self._observe()
+        self.t_week += 1
+
+    # --- phases --------------------------------------------------------------------------------
+    def _calendar(self) -> None:
+        if self.week == 0 and self.t_week > 0:
+            self._roll_over()
+        if self.week == 0:
+            pu = self.pupils
+            for name in ("sessions_possible", "sessions_missed", "autumn_possible", "autumn_missed",
+                         "half_term_missed", "weeks_out"):
+                pu.columns[name][:] = 0
+            pu.suspensions[:] = 0
+
+    def _roll_over(self) -> None:
+        pu = self.pupils
+        rng = self.streams["cohort"].generator(self.year_index)
+        leavers = np.flatnonzero(pu.year_group == 11)
+        self.log.record(self, 0, leavers, to=int(Status.LEFT), true=int(Reason.AGED_OUT), recorded=int(Reason.AGED_OUT))
+        pu.year_group[:] += 1
+        # Y6 -> Y7: mainstream pupils move to their primary's feeder secondary.
+        to_secondary = np.flatnonzero((pu.year_group == 7) & (pu.status == Status.ON_ROLL))
+        pu.school[to_secondary] = self.schools.feeder[pu.school[to_secondary]]
+        refill(self, leavers, np.zeros(len(leavers), dtype=np.int8), rng, new_family_share=0.65)
+        u = rng.random(len(leavers))
+        pu.status[leavers] = Status.ON_ROLL
+        pu.school[leavers] = choose_schools(self, leavers, u)
+        sen_changes(self, rng)
+        update_base_absence(self)
+        trend = 1.0 + self.p["support_trend"]
+        self.schools.support_hours[self.schools.phase != Phase.SPECIAL] *= trend
+        self.schools.offroll_propensity[:] = np.minimum(self.schools.offroll_propensity * (1.0 + 0.1 * (1 - self.schools.scrutiny)), 1.0)
+        self.schools.scrutiny[:] *= 0.5
+
+    def _apply_interventions(self) -> None:
+        if self.week != 0:
+            return
+        self.p = dict(self.p_base)
+        for iv in self.scenario.interventions:
+            strength = iv.strength(self.eval_year)
+            if strength > 0:
+                iv.adjust(self.p, strength)
+        if any(self.p[k] != self.p_base[k] for k in ("absence_base", "absence_mult_fsm", "absence_mult_sen")):
+            update_base_absence(self)
+        self.schools.fines_first[:] = self.schools.policy_draw < self.p["fines_first_share"]
+
+    def _allocate_support(self) -> None:
+        pu, p = self.pupils, self.p
+        in_school = (pu.status == Status.ON_ROLL) | (pu.status == Status.SPECIAL)
+        need = in_school & ((pu.sen > 0) | (pu.stress > p["pastoral_stress_threshold"]))
+        idx = np.flatnonzero(need)
+        sen = pu.sen[idx]
+        intensity = pu.need_intensity[idx]
+        tier = np.where(sen == SEN.EHCP, support.TIER_EHCP, np.where(sen == SEN.SUPPORT, support.TIER_SEN, support.TIER_PASTORAL))
+        demand = np.where(sen == SEN.EHCP, intensity * p["support_hours_ehcp"],
+                          np.where(sen == SEN.SUPPORT, intensity * p["support_hours_sen"], p["support_hours_pastoral"]))
+        capacity = self.schools.support_hours * (1.0 + p["support_funding_change"])
+        share = support.share_met(pu.school[idx], tier, demand, capacity)
+        unmet = np.where(tier == support.TIER_PASTORAL, 0.5 * (1.0 - share),
+                         support.unmet_need(intensity, share, np.where(sen == SEN.EHCP, p["ehcp_fidelity"], 1.0)))
+        pu.unmet_need[:] = 0.0
+        pu.unmet_need[idx] = unmet
+        self._support_idx = idx[sen > 0]
+
+    def _update_stress(self) -> None:
+        pu, p = self.pupils, self.p
+        stress = pu.stress
+        out = np.flatnonzero(pu.status >= Status.S19)
+        out_stress = stress[out]
+        if self.is_term:
+            inputs = p["stress_background"] * pu.vulnerability
+            idx = self._support_idx
+            in_special = pu.status[idx] == Status.SPECIAL
+            inclusion = self.schools.inclusion[pu.school[idx]]
+            inputs[idx] += p["stress_from_mismatch"] * wellbeing.mismatch(
+                pu.need[idx], pu.need_intensity[idx], inclusion, in_special)
+            inputs += p["stress_from_unmet"] * pu.unmet_need
+            if self.week < tl.Y7_TRANSITION_WEEKS:
+                inputs[pu.year_group == 7] += p["stress_from_transition"]
+            stress[:] = wellbeing.update_stress(stress, p["stress_recovery_term"], inputs)
+            in_school = np.flatnonzero(pu.status <= Status.AP)
+            hit = self.clocks["bullying"].advance(in_school, p["bullying_hazard"] * pu.vulnerability[in_school], pu.uid)
+            stress[hit] = np.minimum(stress[hit] + p["bullying_stress"], 1.0)
+        else:
+            stress[:] = wellbeing.update_stress(stress, p["stress_recovery_holiday"],
+                                                0.5 * p["stress_background"] * pu.vulnerability)
+        # Out of school, away from its pressures, stress recovers at the holiday rate.
+        stress[out] = wellbeing.update_stress(out_stress, p["stress_recovery_holiday"],
+                                              0.5 * p["stress_background"] * pu.vulnerability[out])
+        la.camhs(self)
+
+    def _attendance(self) -> None:
+        pu, p, t = self.pupils, self.p, self.t_week
+        pu.distress[:] = wellbeing.update_distress(pu.distress, pu.stress, p["ebsa_entry_stress"], p["ebsa_exit_stress"])
+        pu.distress_weeks[:] = np.where(pu.distress, pu.distress_weeks + 1, 0)
+        base = pu.base_absence
+        deterred = np.flatnonzero(pu.deterred_until > t)
+        if len(deterred):
+            base = base.copy()
+            base[deterred] *= 1.0 - p["fine_deterrence"]
+        q = wellbeing.absence_share(base, pu.stress, p["absence_stress_slope"], p["absence_stress_shape"],
+                                    pu.distress, p["ebsa_absence"], pu.part_time_until > t, p["part_time_absence"])
+        pu.absence[:] = q
+        on_roll = (pu.status <= Status.SPECIAL).astype(np.float32)
+        missed = q * on_roll
+        pu.sessions_possible[:] += on_roll
+        pu.sessions_missed[:] += missed
+        pu.half_term_missed[:] += missed
+        if self.week <= tl.AUTUMN_TERM_END:
+            pu.autumn_possible[:] += on_roll
+            pu.autumn_missed[:] += missed
+
+    def _family_decisions(self) -> None:
+        """Exits to home education: genuine preference, or 'no choice' after unmet need, distress, fines."""
+        pu, fam, p = self.pupils, self.families, self.p
+        eligible = np.flatnonzero((pu.status <= Status.S19) & (pu.place_due_week < 0))
+        f = pu.family[eligible]
+        genuine, no_choice = hazards.ehe_hazards(
+            pu.stress[eligible], pu.distress[eligible], pu.unmet_need[eligible], fam.fines[f], fam.trust[f],
+            fam.ehe_preference[f], fam.ehe_capacity[f], p)
+        if not self.is_term:
+            no_choice = no_choice * 0.25  # decisions cluster in term time, when school is felt
+        total = genuine + no_choice
+        who = self.clocks["ehe"].advance(eligible, total, pu.uid)
+        if len(who) == 0:
+            return
+        fired = np.searchsorted(eligible, who)
+        share_genuine = genuine[fired] / np.maximum(total[fired], 1e-12)
+        u = self.streams["ehe_route"].uniform(pu.uid[who], self.t_week)
+        prior = np.divide(pu.sessions_missed[who], pu.sessions_possible[who],
+                          out=np.zeros(len(who), np.float32), where=pu.sessions_possible[who] > 0)
+        is_genuine = u < share_genuine
+        for mask, route, reason in ((is_genuine, Route.GENUINE, Reason.GENUINE_EHE),
+                                    (~is_genuine, Route.NO_CHOICE, Reason.NO_CHOICE_EHE)):
+            go = who[mask]
+            move(self, go, Status.EHE, reason, Reason.ELECTIVE_EHE, value=prior[mask])
+            pu.ehe_route[go] = route
+
+    def _observe(self) -> None:
+        pu = self.pupils
+        if self.is_term:
+            pu.weeks_out[pu.status == Status.CME] += 1.0
+            pu.weeks_out[pu.status == Status.S19] += 1.0 - self.p["s19_hours_per_week"] / 25.0
+        pu.weeks_in_status[:] = np.minimum(pu.weeks_in_status + 1, 32000)
+        if self.t_week < self.burn_in_weeks:
+            if self.week == tl.WEEKS_PER_YEAR - 1:
+                self.log.drop(self.year_index)
+            return
+        self.observer.observe_week(self)
+        self.datacollector.collect(self)
+        if self.week == tl.WEEKS_PER_YEAR - 1:
+            self.observer.finish_year(self)
+            if not self.record_events:
+                self.log.drop(self.year_index)
+
+    # --- families ----------------------------------------------------------------------------
+    def free_families(self, n: int) -> np.ndarray:
+        """Indices of ``n`` family rows with no children (rows are recycled)."""
+        used = np.zeros(len(self.families), dtype=bool)
+        used[self.pupils.family] = True
+        free = np.flatnonzero(~used)
+        if len(free) < n:
+            raise RuntimeError("family table full")  # cannot happen: one row per pupil slot
+        return free[:n].astype(np.int32)
+
+
+def weeks_to_due(mean_weeks: float, u: np.ndarray) -> np.ndarray:
+    """Whole weeks from an exponential with the given mean, at least one."""
+    return np.maximum(1, np.ceil(-mean_weeks * np.log1p(-u))).astype(np.int32)
+

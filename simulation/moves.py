@@ -1,0 +1,184 @@
+"""How a child changes place: status moves with their log entry, school placement, slot refills.
+
+Every status change in the model goes through :func:`move`, so the event log is
+complete by construction and the conservation checks in the tests hold.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .dynamics.wellbeing import baseline_absence
+from .population import draw_characteristics, draw_families
+from .state import (
+    PUPIL_COLUMNS,
+    SEN,
+    EHCPStage,
+    Kind,
+    Phase,
+    Reason,
+    Route,
+    Status,
+    make_uid,
+)
+
+if TYPE_CHECKING:
+    from .model import SchoolExitModel
+
+OUT_OF_EDUCATION = (Status.S19, Status.EHE, Status.CME)
+_MINUS_ONE = ("ehcp_requested_week", "ehcp_due_week", "s19_due_week", "place_due_week", "camhs_due_week",
+              "camhs_referred_week", "complaint_due_week", "complaint_start_week", "out_since_week")
+
+
+def move(m: SchoolExitModel, idx: np.ndarray, to: Status, true: Reason, recorded: Reason,
+         school: np.ndarray | None = None, value: np.ndarray | float = 0.0) -> None:
+    """Move pupils ``idx`` to status ``to`` (and ``school``), logging one event each."""
+    if len(idx) == 0:
+        return
+    pu = m.pupils
+    m.log.record(m, Kind.MOVE, idx, to=int(to), true=int(true), recorded=int(recorded), value=value)
+    was_in_education = np.isin(pu.status[idx], OUT_OF_EDUCATION, invert=True)
+    pu.status[idx] = to
+    pu.school[idx] = -1 if school is None else school
+    pu.weeks_in_status[idx] = 0
+    if to in OUT_OF_EDUCATION:
+        pu.out_since_week[idx[was_in_education]] = m.t_week
+        pu.exit_true_reason[idx] = true
+        pu.exit_recorded_reason[idx] = recorded
+        pu.distress[idx] = False
+        pu.distress_weeks[idx] = 0
+        pu.part_time_until[idx] = -1
+    else:
+        pu.out_since_week[idx] = -1
+        pu.place_due_week[idx] = -1
+        pu.s19_due_week[idx] = -1
+    if to != Status.EHE:
+        pu.ehe_route[idx] = Route.NONE
+
+
+def school_rolls(m: SchoolExitModel) -> np.ndarray:
+    pu = m.pupils
+    on = pu.school >= 0
+    return np.bincount(pu.school[on], minlength=len(m.schools))
+
+
+def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+    """A mainstream school of the right phase for each pupil, weighted by spare places."""
+    schools = m.schools
+    spare = np.maximum(schools.capacity - school_rolls(m), 0).astype(np.float64) + 1.0
+    phase = np.where(m.pupils.year_group[idx] >= 7, Phase.SECONDARY, Phase.PRIMARY)
+    chosen = np.empty(len(idx), dtype=np.int32)
+    for ph in (Phase.PRIMARY, Phase.SECONDARY):
+        sel = np.flatnonzero(phase == ph)
+        if len(sel) == 0:
+            continue
+        ids = m.school_ids[ph]
+        weights = np.tile(spare[ids], (len(sel), 1))
+        if exclude is not None:
+            weights[exclude[sel][:, None] == ids[None, :]] = 0.0
+        cum = np.cumsum(weights, axis=1)
+        pick = (cum < (u[sel] * cum[:, -1])[:, None]).sum(axis=1)
+        chosen[sel] = ids[np.minimum(pick, len(ids) - 1)]
+    return chosen
+
+
+def special_places_free(m: SchoolExitModel) -> int:
+    return int(m.la.special_places - np.count_nonzero(m.pupils.status == Status.SPECIAL))
+
+
+def ap_places_free(m: SchoolExitModel) -> int:
+    return int(m.la.ap_places - np.count_nonzero(m.pupils.status == Status.AP))
+
+
+def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded: Reason) -> None:
+    """Admit pupils to school: a special place where the plan names one and a place is free."""
+    if len(idx) == 0:
+        return
+    pu = m.pupils
+    named = np.flatnonzero(pu.wants_special[idx])
+    n_special = min(len(named), max(special_places_free(m), 0))
+    if n_special:
+        chosen = idx[named[:n_special]]
+        special_ids = m.school_ids[Phase.SPECIAL]
+        u = m.streams["placement"].uniform(pu.uid[chosen], m.t_week)
+        move(m, chosen, Status.SPECIAL, Reason.SPECIAL_PLACEMENT, Reason.SPECIAL_PLACEMENT,
+             school=special_ids[(u * len(special_ids)).astype(np.int64)])
+        pu.wants_special[chosen] = False
+        idx = np.setdiff1d(idx, chosen)
+    if len(idx):
+        u = m.streams["placement"].uniform(pu.uid[idx], m.t_week + 7919)
+        move(m, idx, Status.ON_ROLL, true, recorded, school=choose_schools(m, idx, u))
+
+
+def refill(m: SchoolExitModel, slots: np.ndarray, year_group: np.ndarray, rng: np.random.Generator,
+           new_family_share: float = 1.0) -> None:
+    """New children take these slots: fresh characteristics, family, uid and clocks."""
+    if len(slots) == 0:
+        return
+    pu, fam = m.pupils, m.families
+    for name, dtype in PUPIL_COLUMNS.items():
+        if name not in ("generation", "uid"):
+            pu.columns[name][slots] = np.zeros(1, dtype=dtype)
+    for name in _MINUS_ONE:
+        pu.columns[name][slots] = -1
+    pu.part_time_until[slots] = -1
+    pu.deterred_until[slots] = -1
+    pu.wants_special[slots] = False
+    pu.generation[slots] += 1
+    pu.uid[slots] = make_uid(slots, pu.generation[slots])
+    for name, values in draw_characteristics(m.spec, year_group, rng).items():
+        pu.columns[name][slots] = values
+    set_personal_traits(m, slots, rng)
+    # Families: some reception children join an older sibling's family, the rest are new.
+    n = len(slots)
+    joins = rng.random(n) >= new_family_share
+    in_primary = np.flatnonzero((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL))
+    if joins.any() and len(in_primary):
+        sib = in_primary[rng.integers(0, len(in_primary), size=int(joins.sum()))]
+        pu.family[slots[joins]] = pu.family[sib]
+        pu.fsm[slots[joins]] = pu.fsm[sib]
+    new = slots[~joins]
+    if len(new):
+        free = m.free_families(len(new))
+        pu.family[new] = free
+        for name, values in draw_families(len(new), pu.fsm[new], rng).items():
+            fam.columns[name][free] = values
+        fam.fines[free] = 0
+        fam.parent_left_work[free] = False
+    for clock in m.clocks.values():
+        clock.reset(slots, pu.uid)
+
+
+def set_personal_traits(m: SchoolExitModel, slots: np.ndarray, rng: np.random.Generator) -> None:
+    """Absence propensity (lognormal, mean 1) and behaviour frailty (gamma, mean 1) from the parameters."""
+    p, pu = m.p, m.pupils
+    sigma = p["absence_propensity_sigma"]
+    pu.absence_propensity[slots] = rng.lognormal(-0.5 * sigma * sigma, sigma, size=len(slots))
+    k = p["suspension_frailty_shape"]
+    pu.behaviour_frailty[slots] = rng.gamma(k, 1.0 / k, size=len(slots))
+    update_base_absence(m, slots)
+
+
+def update_base_absence(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
+    p, pu = m.p, m.pupils
+    pu.base_absence[slots] = baseline_absence(pu.absence_propensity[slots], pu.fsm[slots], pu.sen[slots],
+                                              p["absence_base"], p["absence_mult_fsm"], p["absence_mult_sen"])
+
+
+def sen_changes(m: SchoolExitModel, rng: np.random.Generator) -> None:
+    """Yearly identification and de-identification of SEN support."""
+    pu, p = m.pupils, m.p
+    in_school = pu.status <= Status.AP
+    u = rng.random(len(pu.sen))
+    identify = np.flatnonzero(in_school & (pu.sen == SEN.NONE) & (u < p["p_sen_identify"]))
+    mix = np.asarray(m.spec.sen_support_need_mix) / np.sum(m.spec.sen_support_need_mix)
+    pu.sen[identify] = SEN.SUPPORT
+    pu.need[identify] = rng.choice(np.arange(1, 7), size=len(identify), p=mix)
+    pu.need_intensity[identify] = rng.beta(2, 5, size=len(identify))
+    drop = np.flatnonzero(in_school & (pu.sen == SEN.SUPPORT) & (pu.ehcp_stage == EHCPStage.NONE)
+                          & (u > 1.0 - p["p_sen_declassify"]))
+    pu.sen[drop] = SEN.NONE
+    pu.need[drop] = 0
+    pu.need_intensity[drop] = 0.0

@@ -1,0 +1,266 @@
+"""From the event log and census snapshots to published-definition statistics.
+
+The model knows why each child left (the true reason); published statistics only
+know what was recorded. Every metric below is computed from the *recorded* view by
+the definition of the statistic it mirrors, except the two hidden truths
+``offrolled_per_1000`` and ``ehe_coerced_pct``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import timeline as tl
+from .state import SEN, Kind, Reason, Status
+
+if TYPE_CHECKING:
+    from .model import SchoolExitModel
+
+# name: (unit, definition). The schema of the `years` table, in order.
+METRICS: dict[str, tuple[str, str]] = {
+    "n_pupils": ("children", "5-16 population of the LA (all statuses), autumn census, weighted"),
+    "ehe_census_pct": ("% of 5-16 population", "in elective home education on the autumn census day"),
+    "ehe_anypoint_pct": ("% of 5-16 population", "in home education at any point in the academic year"),
+    "ehe_entries_pct": ("% of 5-16 population", "entries to home education during the year"),
+    "ehe_returns_pct": ("% of 5-16 population", "returns from home education to school during the year"),
+    "cme_census_pct": ("% of 5-16 population", "missing education on the autumn census day"),
+    "cme_anypoint_pct": ("% of 5-16 population", "missing education at any point in the year"),
+    "pex_rate": ("per 100 pupils", "permanent exclusions in the year per 100 pupils on roll (January census)"),
+    "suspension_rate": ("per 100 pupils", "suspensions in the year per 100 pupils on roll (January census)"),
+    "absence_overall_pct": ("% of sessions", "sessions missed over sessions possible, mainstream and special, full year"),
+    "persistent_absence_pct": ("% of pupils", "pupils missing 10% or more of their possible sessions, full year"),
+    "persistent_absence_pct_ehcp": ("% of pupils with a plan", "persistent absence, autumn term (termly rate)"),
+    "persistent_absence_pct_sen_support": ("% of SEN-support pupils", "persistent absence, autumn term"),
+    "persistent_absence_pct_no_sen": ("% of pupils without SEN", "persistent absence, autumn term"),
+    "persistent_absence_pct_fsm": ("% of FSM pupils", "persistent absence, autumn term"),
+    "severe_absence_pct": ("% of pupils", "pupils missing 50% or more of their possible sessions, full year"),
+    "ehcp_pct": ("% of pupils", "pupils with an EHC plan, January census, all school types"),
+    "sen_support_pct": ("% of pupils", "pupils on SEN support, January census"),
+    "ehcp_requests": ("requests", "initial requests for an EHC needs assessment in the year, weighted"),
+    "ehcp_refusal_pct": ("% of decisions", "requests refused assessment, of decisions made in the year"),
+    "ehcp_timely_pct": ("% of new plans", "new plans issued within 20 weeks of the request"),
+    "ehcp_over_52w_pct": ("% of new plans", "new plans taking over 52 weeks"),
+    "ehcp_mean_wait_weeks": ("weeks", "mean weeks from request to plan, plans issued in the year"),
+    "tribunal_appeal_pct": ("% of appealable decisions", "appeals lodged over refusals to assess, refusals to issue and plans issued"),
+    "tribunal_win_pct": ("% of hearings", "tribunal hearings decided for the family"),
+    "pex_rr_ehcp": ("ratio", "exclusion rate of pupils with a plan over that of pupils without SEN"),
+    "pex_rr_sen_support": ("ratio", "exclusion rate of SEN-support pupils over that of pupils without SEN"),
+    "pex_rr_fsm": ("ratio", "exclusion rate of FSM pupils over that of non-FSM pupils"),
+    "ehe_sen_pct": ("% of EHE entrants", "entrants to home education with SEN (support or plan)"),
+    "ehe_ehcp_pct": ("% of EHE entrants", "entrants to home education with a plan"),
+    "ehe_y10_11_pct": ("% of EHE entrants", "entrants to home education in Years 10 and 11"),
+    "ehe_entrants_prior_absence_pct": ("% of EHE entrants", "entrants persistently absent (10%+) in the year before leaving"),
+    "unexplained_exit_cohort_pct": ("% of a Year 7 cohort", "synthetic cohort: at least one unexplained exit by the end of Y11 at this year's rates by year group"),
+    "unexplained_exit_top6_share_pct": ("% of unexplained exits", "share of unexplained exits in the 6% of secondary schools with the most"),
+    "pupil_weeks_missed_per_1000": ("weeks per 1,000 children", "weeks of education missed: absence on roll, time missing, Section 19 shortfall"),
+    "camhs_wait_weeks_mean": ("weeks", "mean wait of children whose CAMHS treatment started in the year"),
+    "complaints_upheld_per_1000": ("per 1,000 children", "Ombudsman complaints upheld against the LA"),
+    "remedy_gbp_per_1000": ("GBP per 1,000 children", "remedy payments ordered by the Ombudsman"),
+    "parents_left_work_per_1000": ("per 1,000 children", "parents giving up work to care for a child out of school"),
+    "offrolled_per_1000": ("per 1,000 children", "HIDDEN TRUTH: children pushed off a school roll by the school"),
+    "ehe_coerced_pct": ("% of EHE entrants", "HIDDEN TRUTH: entrants to home education pushed by a school or an LA officer"),
+}
+
+EVENT_FIELDS = ("kind", "week", "uid", "slot", "from_status", "to_status", "true_reason", "recorded_reason",
+                "value", "year_group", "sen", "fsm", "need", "school", "social_care")
+_UNEXPLAINED_TO = (Status.EHE, Status.CME, Status.AP)
+_OFFROLLED = (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER)
+
+
+class EventLog:
+    """Append-only event log, kept as per-year chunks of column arrays."""
+
+    def __init__(self):
+        self._chunks: dict[int, list[dict[str, np.ndarray]]] = {}
+
+    def record(self, m: SchoolExitModel, kind: Kind, idx: np.ndarray, *, to: int = -1, true: int = 0,
+               recorded: int = 0, value: np.ndarray | float = 0.0) -> None:
+        n = len(idx)
+        if n == 0:
+            return
+        pu = m.pupils
+        chunk = {
+            "kind": np.full(n, kind, np.int8), "week": np.full(n, m.t_week, np.int32),
+            "uid": pu.uid[idx], "slot": idx.astype(np.int32),
+            "from_status": pu.status[idx].copy(), "to_status": np.full(n, to, np.int8),
+            "true_reason": np.full(n, true, np.int8), "recorded_reason": np.full(n, recorded, np.int8),
+            "value": np.broadcast_to(np.asarray(value, np.float64), (n,)).copy(),
+            "year_group": pu.year_group[idx].copy(), "sen": pu.sen[idx].copy(), "fsm": pu.fsm[idx].copy(),
+            "need": pu.need[idx].copy(), "school": pu.school[idx].copy(),
+            "social_care": pu.social_care[idx].copy(),
+        }
+        self._chunks.setdefault(m.year_index, []).append(chunk)
+
+    def year(self, year_index: int) -> dict[str, np.ndarray]:
+        chunks = self._chunks.get(year_index, [])
+        if not chunks:
+            return {f: np.zeros(0) for f in EVENT_FIELDS}
+        return {f: np.concatenate([c[f] for c in chunks]) for f in EVENT_FIELDS}
+
+    def drop(self, year_index: int) -> None:
+        self._chunks.pop(year_index, None)
+
+    def years(self) -> list[int]:
+        return sorted(self._chunks)
+
+
+def _pct(num: float, den: float) -> float:
+    return 100.0 * num / den if den > 0 else float("nan")
+
+
+def _rate_ratio(events_a, pop_a, events_b, pop_b) -> float:
+    if pop_a <= 0 or pop_b <= 0 or events_b <= 0:
+        return float("nan")
+    return (events_a / pop_a) / (events_b / pop_b)
+
+
+class Observer:
+    """Collects census snapshots and weekly counts, and turns a finished year into a row."""
+
+    def __init__(self, m: SchoolExitModel):
+        self.weekly: list[np.ndarray] = []
+        self.census: dict[str, dict] = {}
+        self.start_ehe: np.ndarray = np.zeros(0, np.int64)
+        self.start_cme: np.ndarray = np.zeros(0, np.int64)
+        self.rows: list[dict] = []
+
+    def observe_week(self, m: SchoolExitModel) -> None:
+        pu = m.pupils
+        week = m.week
+        if week == 0:
+            self.census = {}
+            self.start_ehe = pu.uid[pu.status == Status.EHE]
+            self.start_cme = pu.uid[pu.status == Status.CME]
+        counts = np.bincount(pu.status, minlength=len(Status)).astype(np.float64)
+        queue = np.count_nonzero(pu.ehcp_stage >= 3)
+        self.weekly.append(np.concatenate([[m.t_week, m.year_index, week], counts,
+                                           [np.count_nonzero(pu.distress), queue]]))
+        if week == tl.AUTUMN_CENSUS:
+            self.census["autumn"] = self._snapshot(m)
+        elif week == tl.SPRING_CENSUS:
+            self.census["spring"] = self._snapshot(m)
+
+    @staticmethod
+    def _snapshot(m: SchoolExitModel) -> dict:
+        pu = m.pupils
+        on_roll = pu.status <= Status.AP
+        mainstream = pu.status == Status.ON_ROLL
+        return {
+            "population": np.count_nonzero(pu.status != Status.LEFT),
+            "ehe": np.count_nonzero(pu.status == Status.EHE),
+            "cme": np.count_nonzero(pu.status == Status.CME),
+            "on_roll": np.count_nonzero(on_roll),
+            "by_sen": np.bincount(pu.sen[on_roll], minlength=3),
+            "fsm": np.count_nonzero(on_roll & pu.fsm),
+            "by_year_mainstream": np.bincount(pu.year_group[mainstream | (pu.status == Status.SPECIAL)], minlength=12),
+            "y10_11_by_school": np.bincount(pu.school[mainstream & (pu.year_group >= 10)], minlength=len(m.schools)),
+        }
+
+    def finish_year(self, m: SchoolExitModel) -> dict:
+        ev = m.log.year(m.year_index)
+        row = compute_year(m, ev, self.census, self.start_ehe, self.start_cme)
+        self.rows.append(row)
+        return row
+
+
+def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cme) -> dict:
+    """One row of the ``years`` table from a year's events, census snapshots and pupil accumulators."""
+    pu, w = m.pupils, m.weight
+    autumn, spring = census["autumn"], census["spring"]
+    pop = autumn["population"]
+    kind = ev["kind"]
+    mv = kind == Kind.MOVE
+    to, frm, rec, true = ev["to_status"], ev["from_status"], ev["recorded_reason"], ev["true_reason"]
+    r: dict[str, float] = {"n_pupils": pop * w}
+
+    # Home education and children missing education
+    ehe_in = mv & (to == Status.EHE) & (frm != Status.EHE)
+    ehe_out = mv & (frm == Status.EHE) & (to != Status.EHE) & (to != Status.LEFT) & (true != Reason.AGED_OUT)
+    cme_in = mv & (to == Status.CME) & (frm != Status.CME)
+    r["ehe_census_pct"] = _pct(autumn["ehe"], pop)
+    r["ehe_anypoint_pct"] = _pct(len(np.union1d(start_ehe, ev["uid"][ehe_in])), pop)
+    r["ehe_entries_pct"] = _pct(np.count_nonzero(ehe_in), pop)
+    r["ehe_returns_pct"] = _pct(np.count_nonzero(ehe_out & (to <= Status.AP)), pop)
+    r["cme_census_pct"] = _pct(autumn["cme"], pop)
+    r["cme_anypoint_pct"] = _pct(len(np.union1d(start_cme, ev["uid"][cme_in])), pop)
+
+    # Exclusions and suspensions (January census headcount as the denominator, as DfE)
+    on_roll = spring["on_roll"]
+    pex = mv & (rec == Reason.PERMANENT_EXCLUSION)
+    susp = kind == Kind.SUSPENSION
+    r["pex_rate"] = _pct(np.count_nonzero(pex), on_roll)
+    r["suspension_rate"] = _pct(np.count_nonzero(susp), on_roll)
+    by_sen = spring["by_sen"]
+    n_pex_sen = np.bincount(ev["sen"][pex].astype(np.int64), minlength=3)
+    r["pex_rr_ehcp"] = _rate_ratio(n_pex_sen[SEN.EHCP], by_sen[SEN.EHCP], n_pex_sen[SEN.NONE], by_sen[SEN.NONE])
+    r["pex_rr_sen_support"] = _rate_ratio(n_pex_sen[SEN.SUPPORT], by_sen[SEN.SUPPORT], n_pex_sen[SEN.NONE], by_sen[SEN.NONE])
+    n_pex_fsm = np.count_nonzero(pex & ev["fsm"])
+    r["pex_rr_fsm"] = _rate_ratio(n_pex_fsm, spring["fsm"], np.count_nonzero(pex) - n_pex_fsm, on_roll - spring["fsm"])
+
+    # Absence from the pupils' accumulators (full year and autumn term)
+    possible, missed = pu.sessions_possible, pu.sessions_missed
+    enrolled = possible >= 1
+    rate = np.divide(missed, possible, out=np.zeros_like(missed), where=enrolled)
+    r["absence_overall_pct"] = _pct(missed[enrolled].sum(), possible[enrolled].sum())
+    r["persistent_absence_pct"] = _pct(np.count_nonzero(enrolled & (rate >= 0.1)), np.count_nonzero(enrolled))
+    r["severe_absence_pct"] = _pct(np.count_nonzero(enrolled & (rate >= 0.5)), np.count_nonzero(enrolled))
+    a_pos, a_mis = pu.autumn_possible, pu.autumn_missed
+    a_enr = a_pos >= 1
+    a_pa = a_enr & (np.divide(a_mis, a_pos, out=np.zeros_like(a_mis), where=a_enr) >= 0.1)
+    for name, group in (("ehcp", pu.sen == SEN.EHCP), ("sen_support", pu.sen == SEN.SUPPORT),
+                        ("no_sen", pu.sen == SEN.NONE), ("fsm", pu.fsm)):
+        r[f"persistent_absence_pct_{name}"] = _pct(np.count_nonzero(a_pa & group), np.count_nonzero(a_enr & group))
+
+    # SEN and the EHCP process
+    r["ehcp_pct"] = _pct(by_sen[SEN.EHCP], on_roll)
+    r["sen_support_pct"] = _pct(by_sen[SEN.SUPPORT], on_roll)
+    n_req = np.count_nonzero(kind == Kind.EHCP_REQUEST)
+    n_ref = np.count_nonzero(kind == Kind.EHCP_REFUSED)
+    n_agreed = np.count_nonzero(kind == Kind.EHCP_AGREED)
+    plans = ev["value"][kind == Kind.EHCP_PLAN]
+    n_no_plan = np.count_nonzero(kind == Kind.EHCP_NO_PLAN)
+    tribunal = ev["value"][kind == Kind.TRIBUNAL]
+    r["ehcp_requests"] = n_req * w
+    r["ehcp_refusal_pct"] = _pct(n_ref, n_ref + n_agreed)
+    r["ehcp_timely_pct"] = _pct(np.count_nonzero(plans <= 20), len(plans))
+    r["ehcp_over_52w_pct"] = _pct(np.count_nonzero(plans > 52), len(plans))
+    r["ehcp_mean_wait_weeks"] = float(plans.mean()) if len(plans) else float("nan")
+    r["tribunal_appeal_pct"] = _pct(np.count_nonzero(kind == Kind.EHCP_APPEAL), n_ref + n_no_plan + len(plans))
+    r["tribunal_win_pct"] = _pct(np.count_nonzero(tribunal == 1), len(tribunal))
+
+    # Who enters home education
+    n_in = np.count_nonzero(ehe_in)
+    r["ehe_sen_pct"] = _pct(np.count_nonzero(ehe_in & (ev["sen"] > 0)), n_in)
+    r["ehe_ehcp_pct"] = _pct(np.count_nonzero(ehe_in & (ev["sen"] == SEN.EHCP)), n_in)
+    r["ehe_y10_11_pct"] = _pct(np.count_nonzero(ehe_in & (ev["year_group"] >= 10)), n_in)
+    r["ehe_entrants_prior_absence_pct"] = _pct(np.count_nonzero(ehe_in & (ev["value"] >= 0.1)), n_in)
+
+    # Unexplained exits: off a school roll to anywhere but a school or a recorded move; PEX excluded
+    unexplained = (mv & np.isin(frm, (Status.ON_ROLL, Status.SPECIAL)) & np.isin(to, _UNEXPLAINED_TO)
+                   & (rec != Reason.PERMANENT_EXCLUSION))
+    by_year = np.bincount(ev["year_group"][unexplained].astype(np.int64), minlength=12)
+    roll_by_year = autumn["by_year_mainstream"]
+    hazard = np.divide(by_year[7:12], roll_by_year[7:12], out=np.zeros(5), where=roll_by_year[7:12] > 0)
+    r["unexplained_exit_cohort_pct"] = 100.0 * (1.0 - np.prod(1.0 - np.minimum(hazard, 1.0)))
+    sec = m.school_ids[1]
+    sec_exits = np.bincount(ev["school"][unexplained & (ev["school"] >= 0)].astype(np.int64),
+                            minlength=len(m.schools))[sec]
+    top = max(1, int(np.ceil(0.06 * len(sec))))
+    r["unexplained_exit_top6_share_pct"] = _pct(np.sort(sec_exits)[::-1][:top].sum(), sec_exits.sum())
+
+    # Costs to children and families
+    r["pupil_weeks_missed_per_1000"] = 1000.0 * (missed.sum() + pu.weeks_out.sum()) / pop
+    camhs = ev["value"][kind == Kind.CAMHS_TREATED]
+    r["camhs_wait_weeks_mean"] = float(camhs.mean()) if len(camhs) else float("nan")
+    upheld = kind == Kind.OMBUDSMAN_UPHELD
+    r["complaints_upheld_per_1000"] = 1000.0 * np.count_nonzero(upheld) / pop
+    r["remedy_gbp_per_1000"] = 1000.0 * ev["value"][upheld].sum() / pop
+    r["parents_left_work_per_1000"] = 1000.0 * np.count_nonzero(kind == Kind.PARENT_LEFT_WORK) / pop
+
+    # Hidden truths
+    r["offrolled_per_1000"] = 1000.0 * np.count_nonzero(mv & np.isin(true, _OFFROLLED)) / pop
+    coerced = ehe_in & np.isin(true, (Reason.COERCED_EHE, Reason.LA_STEERED_EHE))
+    r["ehe_coerced_pct"] = _pct(np.count_nonzero(coerced), n_in)
+    return {k: float(r[k]) for k in METRICS}

@@ -1,0 +1,229 @@
+"""A synthetic local authority: pupils, families and schools from a population spec.
+
+Shares come from DfE publications (see ``data/england_population.csv``); pupil
+characteristics are drawn jointly so that, as published, free school meals are far
+more common among pupils with SEN. ``scale`` keeps a fraction of pupils and schools;
+each kept pupil then stands for ``1 / scale`` children in reported counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from .state import (
+    FAMILY_COLUMNS,
+    PUPIL_COLUMNS,
+    SCHOOL_COLUMNS,
+    SEN,
+    Need,
+    Phase,
+    Route,
+    Status,
+    Table,
+    make_uid,
+)
+
+N_YEARS = 12  # Reception to Year 11
+NEEDS = (Need.ASD, Need.SLCN, Need.SEMH, Need.MLD, Need.PHYSICAL, Need.OTHER)
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """What a local authority looks like; every share is a fraction (0-1)."""
+
+    n_pupils: int = 80_000
+    n_primary: int = 230
+    n_secondary: int = 45
+    n_special: int = 15
+    ehcp_share: float = 0.048  # DfE SEN in England, January 2024
+    sen_support_share: float = 0.136  # DfE SEN in England, January 2024
+    fsm_share_ehcp: float = 0.438  # DfE SEN in England 2024/25
+    fsm_share_sen_support: float = 0.393
+    fsm_share_no_sen: float = 0.222
+    ehcp_in_mainstream: float = 0.562  # DfE SEN in England 2024/25
+    ehcp_need_mix: tuple[float, ...] = (0.315, 0.213, 0.207, 0.106, 0.06, 0.099)  # DfE EHC plans, Jan 2025
+    sen_support_need_mix: tuple[float, ...] = (0.08, 0.25, 0.21, 0.17, 0.07, 0.22)  # DfE SEN 2024 (SpLD as other)
+    social_care_share: float = 0.04  # children in need incl. looked after, DfE CIN census
+    family_size_shares: tuple[float, ...] = (0.55, 0.35, 0.10)  # 1, 2, 3 school-age children: assumption
+    initial_ehe_share: float = 0.012  # DfE EHE autumn census 2023-24 (1.1-1.4%)
+    initial_cme_share: float = 0.0045  # DfE CME autumn census (0.41-0.48%)
+    initial_ap_share: float = 0.004  # DfE AP census, LA-funded placements
+    start_year: int = 2023
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not 0.0 <= value <= 1.0:
+                raise ValueError(f"population.{f.name} = {value} must be a share between 0 and 1")
+        if self.n_pupils < 100:
+            raise ValueError(f"population.n_pupils = {self.n_pupils} must be at least 100")
+        if min(self.n_primary, self.n_secondary, self.n_special) < 1:
+            raise ValueError("population: each phase needs at least one school")
+
+    def scaled(self, scale: float) -> PopulationSpec:
+        if not 0.0 < scale <= 1.0:
+            raise ValueError(f"scale = {scale} must be in (0, 1]")
+        values = asdict(self)
+        values["n_pupils"] = max(100, round(self.n_pupils * scale))
+        for key in ("n_primary", "n_secondary", "n_special"):
+            values[key] = max(1, round(values[key] * scale))
+        return PopulationSpec(**values)
+
+
+REFERENCE_LA = PopulationSpec()
+
+# Relative prevalence by year group (Reception..Y11); DfE SEN by age profile, rounded.
+_EHCP_BY_YEAR = np.array([0.45, 0.6, 0.75, 0.85, 0.95, 1.05, 1.1, 1.15, 1.2, 1.25, 1.3, 1.3])
+_SUPPORT_BY_YEAR = np.array([0.6, 0.85, 1.0, 1.1, 1.2, 1.25, 1.25, 1.1, 1.05, 1.0, 0.95, 0.9])
+_EXIT_BY_YEAR = np.array([0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.1, 1.25, 1.4, 1.6, 1.7])
+
+
+@dataclass
+class Population:
+    pupils: Table
+    families: Table
+    schools: Table
+    spec: PopulationSpec
+    weight: float  # children each simulated pupil stands for
+
+
+def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.random.Generator) -> dict:
+    """Characteristics of new children in the given year groups."""
+    n = len(year_group)
+    ehcp_p = spec.ehcp_share * _EHCP_BY_YEAR[year_group] / _EHCP_BY_YEAR.mean()
+    support_p = spec.sen_support_share * _SUPPORT_BY_YEAR[year_group] / _SUPPORT_BY_YEAR.mean()
+    u = rng.random(n)
+    sen = np.where(u < ehcp_p, SEN.EHCP, np.where(u < ehcp_p + support_p, SEN.SUPPORT, SEN.NONE))
+    fsm_p = np.choose(sen, [spec.fsm_share_no_sen, spec.fsm_share_sen_support, spec.fsm_share_ehcp])
+    fsm = rng.random(n) < fsm_p
+    need = np.zeros(n, dtype=np.int8)
+    for level, mix in ((SEN.EHCP, spec.ehcp_need_mix), (SEN.SUPPORT, spec.sen_support_need_mix)):
+        idx = np.flatnonzero(sen == level)
+        probs = np.asarray(mix) / np.sum(mix)
+        need[idx] = rng.choice(np.array(NEEDS, dtype=np.int8), size=len(idx), p=probs)
+    intensity = np.zeros(n, dtype=np.float32)
+    intensity[sen == SEN.EHCP] = rng.beta(5, 3, size=int((sen == SEN.EHCP).sum()))
+    intensity[sen == SEN.SUPPORT] = rng.beta(2, 5, size=int((sen == SEN.SUPPORT).sum()))
+    care_p = spec.social_care_share * 0.5 * (1 + fsm) * (1 + 0.8 * (sen > 0))
+    return {
+        "year_group": year_group.astype(np.int8),
+        "female": rng.random(n) < (0.49 - 0.15 * (sen > 0)),
+        "fsm": fsm,
+        "social_care": rng.random(n) < np.minimum(care_p, 1.0),
+        "sen": sen.astype(np.int8),
+        "need": need,
+        "need_intensity": intensity,
+        "vulnerability": rng.gamma(2.0, 0.5, size=n).astype(np.float32),
+        "absence_propensity": np.ones(n, dtype=np.float32),  # set by the model from its sigma
+        "behaviour_frailty": np.ones(n, dtype=np.float32),  # set by the model from its shape
+    }
+
+
+def draw_families(n: int, fsm: np.ndarray, rng: np.random.Generator) -> dict:
+    """Family traits for ``n`` new families, poorer ones with less time, money and know-how."""
+    return {
+        "advocacy": np.clip(rng.beta(3, 3, size=n) - 0.15 * fsm, 0.0, 1.0).astype(np.float32),
+        "trust": rng.beta(5, 2, size=n).astype(np.float32),
+        "ehe_preference": rng.beta(0.3, 6, size=n).astype(np.float32),
+        "ehe_capacity": np.clip(rng.beta(2, 2, size=n) - 0.2 * fsm, 0.0, 1.0).astype(np.float32),
+    }
+
+
+def _group_siblings(fsm: np.ndarray, sizes: tuple[float, ...], rng: np.random.Generator) -> np.ndarray:
+    """Family index per pupil; siblings share FSM eligibility."""
+    family = np.empty(len(fsm), dtype=np.int32)
+    next_id = 0
+    for flag in (False, True):
+        idx = rng.permutation(np.flatnonzero(fsm == flag))
+        k = len(idx)
+        size = rng.choice(np.arange(1, len(sizes) + 1), size=k, p=np.asarray(sizes) / sum(sizes))
+        ends = np.cumsum(size)
+        ends = ends[ends < k]
+        labels = np.zeros(k, dtype=np.int32)
+        labels[ends] = 1
+        labels = np.cumsum(labels) + next_id
+        family[idx] = labels
+        next_id = int(labels.max()) + 1 if k else next_id
+    return family
+
+
+def _school_table(spec: PopulationSpec, rng: np.random.Generator) -> Table:
+    n = spec.n_primary + spec.n_secondary + spec.n_special
+    schools = Table.empty(SCHOOL_COLUMNS, n)
+    phase = np.repeat([Phase.PRIMARY, Phase.SECONDARY, Phase.SPECIAL], [spec.n_primary, spec.n_secondary, spec.n_special])
+    schools.phase[:] = phase
+    schools.academy[:] = rng.random(n) < np.where(phase == Phase.SECONDARY, 0.8, 0.4)
+    schools.inclusion[:] = rng.beta(4, 4, size=n)
+    schools.inclusion[phase == Phase.SPECIAL] = 0.9
+    secondaries = np.flatnonzero(phase == Phase.SECONDARY)
+    schools.feeder[:] = -1
+    schools.feeder[phase == Phase.PRIMARY] = rng.choice(secondaries, size=spec.n_primary)
+    return schools
+
+
+def _assign_schools(pupils: Table, schools: Table, rng: np.random.Generator) -> None:
+    """Mainstream pupils to schools of their phase, school sizes varying about threefold."""
+    size_weight = rng.lognormal(0.0, 0.4, size=len(schools))
+    for phase, years in ((Phase.PRIMARY, range(0, 7)), (Phase.SECONDARY, range(7, 12))):
+        ids = np.flatnonzero(schools.phase == phase)
+        who = np.flatnonzero((pupils.status == Status.ON_ROLL) & np.isin(pupils.year_group, list(years)))
+        p = size_weight[ids] / size_weight[ids].sum()
+        pupils.school[who] = rng.choice(ids, size=len(who), p=p)
+    special = np.flatnonzero(schools.phase == Phase.SPECIAL)
+    who = np.flatnonzero(pupils.status == Status.SPECIAL)
+    pupils.school[who] = rng.choice(special, size=len(who))
+
+
+def build_population(spec: PopulationSpec, rng: np.random.Generator, scale: float = 1.0) -> Population:
+    """Draw a whole LA: characteristics, families, schools, starting statuses."""
+    weight = 1.0 / scale
+    spec = spec.scaled(scale) if scale != 1.0 else spec
+    n = spec.n_pupils
+    year_group = np.sort(rng.integers(0, N_YEARS, size=n))
+    pupils = Table.empty(PUPIL_COLUMNS, n)
+    for name, values in draw_characteristics(spec, year_group, rng).items():
+        pupils.columns[name][:] = values
+    slot = np.arange(n)
+    pupils.uid[:] = make_uid(slot, pupils.generation)
+    for name in ("ehcp_requested_week", "ehcp_due_week", "s19_due_week", "place_due_week",
+                 "camhs_due_week", "camhs_referred_week", "complaint_due_week",
+                 "complaint_start_week", "out_since_week"):
+        pupils.columns[name][:] = -1
+
+    # Starting statuses near the published stocks; older and SEN pupils more often out.
+    pupils.status[:] = Status.ON_ROLL
+    ehcp = np.flatnonzero(pupils.sen == SEN.EHCP)
+    intensity = pupils.need_intensity[ehcp]
+    in_special = rng.random(len(ehcp)) < (1 - spec.ehcp_in_mainstream) * intensity / intensity.mean()
+    pupils.status[ehcp[in_special]] = Status.SPECIAL
+    risk = _EXIT_BY_YEAR[year_group] * (1 + 1.5 * (pupils.sen > 0)) * (1 + 0.5 * pupils.fsm)
+    risk = risk / risk.mean()
+    u = rng.random(n)
+    mainstream = pupils.status == Status.ON_ROLL
+    cut_ehe = spec.initial_ehe_share * risk
+    cut_cme = cut_ehe + spec.initial_cme_share * risk
+    cut_ap = cut_cme + spec.initial_ap_share * risk * (year_group >= 5) * 1.7
+    pupils.status[mainstream & (u < cut_ehe)] = Status.EHE
+    pupils.status[mainstream & (u >= cut_ehe) & (u < cut_cme)] = Status.CME
+    pupils.status[mainstream & (u >= cut_cme) & (u < cut_ap)] = Status.AP
+    ehe = np.flatnonzero(pupils.status == Status.EHE)
+    pupils.ehe_route[ehe] = rng.choice([Route.GENUINE, Route.NO_CHOICE, Route.COERCED], size=len(ehe), p=[0.45, 0.45, 0.10])
+    out = pupils.status >= Status.S19
+    pupils.out_since_week[out] = -rng.integers(1, 52, size=int(out.sum()))
+
+    pupils.family[:] = _group_siblings(pupils.fsm, spec.family_size_shares, rng)
+    n_families = int(pupils.family.max()) + 1
+    families = Table.empty(FAMILY_COLUMNS, n)  # capacity: at most one family per pupil
+    fam_fsm = np.zeros(n_families, dtype=bool)
+    fam_fsm[pupils.family] = pupils.fsm
+    for name, values in draw_families(n_families, fam_fsm, rng).items():
+        families.columns[name][:n_families] = values
+    ehe_fam = pupils.family[pupils.ehe_route == Route.GENUINE]
+    families.ehe_preference[ehe_fam] = np.maximum(families.ehe_preference[ehe_fam], 0.5)
+
+    schools = _school_table(spec, rng)
+    pupils.school[:] = -1
+    _assign_schools(pupils, schools, rng)
+    return Population(pupils, families, schools, spec, weight)

@@ -1,0 +1,177 @@
+"""What schools do: set-up of their traits, attendance responses, suspensions and
+exclusions (phase 6), off-rolling pressure (phase 7) and Ofsted scrutiny (phase 11)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import timeline as tl
+from .dynamics import hazards
+from .moves import ap_places_free, choose_schools, move
+from .state import Form, Kind, Phase, Reason, Route, Status
+
+if TYPE_CHECKING:
+    from .model import SchoolExitModel
+
+_EXPECTED_PASTORAL_SHARE = 0.03  # share of pupils above the pastoral threshold at a time (assumption)
+
+
+def initialise(m: SchoolExitModel, rng: np.random.Generator) -> None:
+    """School traits drawn once: capacity, support hours, ethos, policies, propensities."""
+    sc, pu, p = m.schools, m.pupils, m.p
+    n = len(sc)
+    on = pu.school >= 0
+    roll = np.bincount(pu.school[on], minlength=n)
+    sc.capacity[:] = np.ceil(roll * 1.1).astype(np.int32) + 5
+    demand = np.bincount(pu.school[on], minlength=n, weights=np.choose(
+        pu.sen[on], [0.0, p["support_hours_sen"], p["support_hours_ehcp"]]) * pu.need_intensity[on])
+    demand += _EXPECTED_PASTORAL_SHARE * roll * p["support_hours_pastoral"]
+    ratio = np.where(sc.phase == Phase.SPECIAL, p["special_capacity_ratio"], p["support_capacity_ratio"])
+    sc.support_hours[:] = ratio * demand
+    sigma = p["exclusion_propensity_sigma"]
+    sc.exclusion_propensity[:] = rng.lognormal(-0.5 * sigma * sigma, sigma, size=n)
+    offroll = rng.beta(p["offroll_beta_a"], p["offroll_beta_b"], size=n)
+    sc.offroll_propensity[:] = np.where(sc.phase == Phase.SECONDARY, offroll,
+                                        np.where(sc.phase == Phase.PRIMARY, 0.1 * offroll, 0.0))
+    sc.policy_draw[:] = rng.random(n)
+    sc.fines_first[:] = sc.policy_draw < p["fines_first_share"]
+
+
+def responses(m: SchoolExitModel) -> None:
+    """Half-term attendance reviews (fines or support), then suspensions and exclusions."""
+    if m.week in tl.HALF_TERM_ENDS:
+        _attendance_review(m)
+    pu, p, sc = m.pupils, m.p, m.schools
+    on_roll = pu.status <= Status.SPECIAL
+    risk = hazards.behaviour_risk(pu.fsm, pu.sen, pu.need, pu.stress, pu.year_group >= 7, p)
+    school_prop = sc.exclusion_propensity[pu.school]
+    special = pu.status == Status.SPECIAL
+    hazard = p["suspension_hazard"] * pu.behaviour_frailty * risk * np.sqrt(school_prop) * on_roll
+    hazard *= np.where(special, 0.5, 1.0)
+    hit = m.clocks["suspension"].advance_all(hazard, pu.uid)
+    if len(hit):
+        pu.suspensions[hit] += 1
+        pu.stress[hit] = np.minimum(pu.stress[hit] + p["stress_from_suspension"], 1.0)
+        fam = pu.family[hit]
+        m.families.trust[fam] = np.maximum(m.families.trust[fam] - 0.05, 0.0)
+        pu.sessions_missed[hit] += 0.2
+        m.log.record(m, Kind.SUSPENSION, hit)
+    mainstream = np.flatnonzero(pu.status == Status.ON_ROLL)
+    pex_h = hazards.exclusion_hazard(risk[mainstream], school_prop[mainstream], pu.suspensions[mainstream], p)
+    excluded = m.clocks["exclusion"].advance(mainstream, pex_h * pu.behaviour_frailty[mainstream], pu.uid)
+    exclude(m, excluded)
+
+
+def _attendance_review(m: SchoolExitModel) -> None:
+    pu, p, fam = m.pupils, m.p, m.families
+    first, last = next(h for h in tl.HALF_TERMS if h[1] == m.week)
+    weeks = last - first + 1
+    persistent = np.flatnonzero((pu.status == Status.ON_ROLL) & (pu.half_term_missed >= 0.1 * weeks))
+    pu.half_term_missed[:] = 0.0
+    if len(persistent) == 0:
+        return
+    fines_first = m.schools.fines_first[pu.school[persistent]]
+    u = m.streams["fines"].uniform(pu.uid[persistent], m.t_week)
+    fined = persistent[fines_first & (u < p["p_fine"])]
+    supported = persistent[~fines_first]
+    if len(fined):
+        f = pu.family[fined]
+        fam.fines[f] += 1
+        fam.trust[f] = np.maximum(fam.trust[f] - p["fine_trust_loss"], 0.0)
+        pu.stress[fined] = np.minimum(pu.stress[fined] + p["stress_from_fine"], 1.0)
+        pu.deterred_until[fined] = m.t_week + 7
+        m.log.record(m, Kind.FINE, fined)
+    if len(supported):
+        pu.stress[supported] = np.maximum(pu.stress[supported] - p["support_first_relief"], 0.0)
+        f = pu.family[supported]
+        fam.trust[f] = np.minimum(fam.trust[f] + 0.05, 1.0)
+
+
+def exclude(m: SchoolExitModel, idx: np.ndarray) -> None:
+    """Permanent exclusion: to alternative provision if a place is free, else Section 19 after a delay."""
+    if len(idx) == 0:
+        return
+    n_ap = min(len(idx), max(ap_places_free(m), 0))
+    move(m, idx[:n_ap], Status.AP, Reason.PERMANENT_EXCLUSION, Reason.PERMANENT_EXCLUSION)
+    waiting = idx[n_ap:]
+    move(m, waiting, Status.S19, Reason.PERMANENT_EXCLUSION, Reason.PERMANENT_EXCLUSION)
+    m.pupils.s19_due_week[waiting] = m.t_week + round(m.p["s19_delay_weeks"])
+
+
+def offrolling(m: SchoolExitModel) -> None:
+    """Pressure on costly pupils in schools with a propensity to off-roll, and what families do."""
+    pu, p, sc, fam = m.pupils, m.p, m.schools, m.families
+    idx = np.flatnonzero((pu.status == Status.ON_ROLL) & (pu.year_group >= 7))
+    prop = sc.offroll_propensity[pu.school[idx]]
+    rate = np.divide(pu.sessions_missed[idx], pu.sessions_possible[idx],
+                     out=np.zeros(len(idx), np.float32), where=pu.sessions_possible[idx] > 0)
+    cost = hazards.offroll_cost(rate, pu.suspensions[idx], pu.unmet_need[idx], pu.need_intensity[idx], pu.fsm[idx])
+    peak = tl.is_peak_pressure(pu.year_group[idx], m.week)
+    hit = m.clocks["offroll"].advance(idx, hazards.pressure_hazard(prop, peak, cost, p), pu.uid)
+    if len(hit) == 0:
+        return
+    stream = m.streams["offroll_choice"]
+    form = hazards.choose_form(stream.uniform(pu.uid[hit], 4 * m.t_week), p)
+    f = pu.family[hit]
+    comply = stream.uniform(pu.uid[hit], 4 * m.t_week + 1) < hazards.p_comply(fam.advocacy[f], fam.trust[f], p)
+    u_dest = stream.uniform(pu.uid[hit], 4 * m.t_week + 2)
+    u_more = stream.uniform(pu.uid[hit], 4 * m.t_week + 3)
+    m.log.record(m, Kind.PRESSURE, hit, value=form.astype(np.float64))
+    fam.trust[f] = np.maximum(fam.trust[f] - 0.1, 0.0)
+    prior = rate[np.searchsorted(idx, hit)]
+
+    leaves = comply & ((form == Form.ULTIMATUM) | (form == Form.EHE_LETTER))
+    to_ehe = leaves & ((form == Form.EHE_LETTER) | (u_dest < p["coerced_to_ehe_share"]))
+    to_unknown = leaves & ~to_ehe & (u_more < p["coerced_unknown_share"])
+    to_school = leaves & ~to_ehe & ~to_unknown
+    move(m, hit[to_ehe], Status.EHE, Reason.COERCED_EHE, Reason.ELECTIVE_EHE, value=prior[to_ehe])
+    pu.ehe_route[hit[to_ehe]] = Route.COERCED
+    move(m, hit[to_unknown], Status.CME, Reason.OFFROLLED_UNKNOWN, Reason.UNEXPLAINED)
+    _transfer(m, hit[to_school], Reason.OFFROLLED_TRANSFER, Reason.TRANSFER, u_more[to_school])
+
+    managed = comply & (form == Form.MANAGED_MOVE)
+    success = managed & (u_dest < p["p_managed_move_success"])
+    _transfer(m, hit[success], Reason.MANAGED_MOVE, Reason.MANAGED_MOVE, u_more[success])
+    failed = hit[managed & ~success]
+    pu.stress[failed] = np.minimum(pu.stress[failed] + 0.1, 1.0)
+
+    part_time = hit[form == Form.PART_TIME]
+    pu.part_time_until[part_time] = m.t_week + p["part_time_weeks"]
+    pu.stress[part_time] = np.minimum(pu.stress[part_time] + 0.05, 1.0)
+
+    refused = ~comply & (form == Form.ULTIMATUM) & (u_dest < p["p_ultimatum_exclusion"])
+    exclude(m, hit[refused])
+
+
+def _transfer(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded: Reason, u: np.ndarray) -> None:
+    if len(idx):
+        move(m, idx, Status.ON_ROLL, true, recorded, school=choose_schools(m, idx, u, exclude=m.pupils.school[idx]))
+
+
+def ofsted(m: SchoolExitModel) -> None:
+    """Flag secondary schools whose Y10-Y11 losses stand out; inspection may find off-rolling."""
+    pu, p, sc = m.pupils, m.p, m.schools
+    ev = m.log.year(m.year_index)
+    sec = m.school_ids[Phase.SECONDARY]
+    lost = ((ev["kind"] == Kind.MOVE) & (ev["from_status"] == Status.ON_ROLL) & (ev["year_group"] >= 10)
+            & np.isin(ev["to_status"], (Status.EHE, Status.CME, Status.AP))
+            & (ev["recorded_reason"] != Reason.PERMANENT_EXCLUSION))
+    losses = np.bincount(ev["school"][lost].astype(np.int64), minlength=len(sc))[sec]
+    roll = np.bincount(pu.school[(pu.status == Status.ON_ROLL) & (pu.year_group >= 10)], minlength=len(sc))[sec]
+    rate = losses / np.maximum(roll, 1)
+    n_flag = max(1, round(p["ofsted_flag_share"] * len(sec)))
+    flagged = sec[np.argsort(-rate, kind="stable")[:n_flag]]
+    rng = m.streams["ofsted"].generator(m.year_index)
+    inspected = flagged[rng.random(len(flagged)) < p["p_inspection"]]
+    offrolled = ((ev["kind"] == Kind.MOVE) & np.isin(ev["true_reason"], (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN,
+                                                                         Reason.OFFROLLED_TRANSFER)))
+    true_by_school = np.bincount(ev["school"][offrolled].astype(np.int64), minlength=len(sc))
+    for j in inspected:
+        found = bool(true_by_school[j] > 0)
+        if found:
+            sc.offroll_propensity[j] *= 1.0 - p["inspection_deterrence"]
+            sc.scrutiny[j] = 1.0
+        m.inspections.append((m.year_index, int(j), found))
+
