@@ -42,7 +42,7 @@ class Pupil(_RowView):
 
     @property
     def status_name(self) -> str:
-        return Status(self.status).name
+        return Status.name_of(self.status)
 
     def __repr__(self) -> str:
         return f"Pupil(uid={self.uid}, Y{self.year_group}, {self.status_name}, stress={self.stress:.2f})"

@@ -11,13 +11,16 @@ import numpy as np
 from . import timeline as tl
 from .dynamics import hazards
 from .dynamics.queues import serve_oldest, weekly_capacity
-from .moves import ap_places_free, move, place_in_school, refill, special_places_free
+from .population import needs_special_school
+from .moves import ap_places_free, move, place_in_school, refill, refresh_constants, special_places_free
 from .state import SEN, EHCPStage, Kind, Reason, Route, Status
 
 if TYPE_CHECKING:
     from .model import SchoolExitModel
 
 _OUT = (Status.S19, Status.EHE, Status.CME)
+MOBILITY_EVERY_WEEKS = 4
+S19_REFUSED = -2  # s19_due_week while the LA has declined the duty for this episode of distress
 
 
 def _due_weeks(mean_weeks: float, u: np.ndarray) -> np.ndarray:
@@ -42,7 +45,9 @@ def ehcp_process(m: SchoolExitModel) -> None:
         pu.ehcp_due_week[req] = t + p["ehcp_decision_weeks"]
         m.log.record(m, Kind.EHCP_REQUEST, req)
     # Decisions to assess.
-    deciding = np.flatnonzero((stage == EHCPStage.DECIDING) & (pu.ehcp_due_week <= t))
+    active = np.flatnonzero(stage != EHCPStage.NONE)
+    due = active[pu.ehcp_due_week[active] <= t]
+    deciding = due[stage[due] == EHCPStage.DECIDING]
     if len(deciding):
         u = stream.uniform(pu.uid[deciding], 3 * t)
         refused = deciding[u < p["p_refuse_assessment"]]
@@ -57,23 +62,27 @@ def ehcp_process(m: SchoolExitModel) -> None:
         stage[appeal] = EHCPStage.TRIBUNAL
         pu.ehcp_due_week[appeal] = t + p["tribunal_lag_weeks"]
     # Tribunal hearings.
-    hearing = np.flatnonzero((stage == EHCPStage.TRIBUNAL) & (pu.ehcp_due_week <= t))
+    hearing = due[(stage[due] == EHCPStage.TRIBUNAL) & (pu.ehcp_due_week[due] <= t)]  # not this week's appeals
     if len(hearing):
         won = stream.uniform(pu.uid[hearing], 3 * t + 2) < p["p_tribunal_win"]
         m.log.record(m, Kind.TRIBUNAL, hearing, value=won.astype(np.float64))
         stage[hearing[~won]] = EHCPStage.NONE
         _queue(m, hearing[won])
     # Assessment starts at the LA's capacity, oldest first.
-    queued = np.flatnonzero(stage == EHCPStage.QUEUED)
+    active = np.flatnonzero(stage != EHCPStage.NONE)
+    queued = active[stage[active] == EHCPStage.QUEUED]
     n, m.la.assessment_carry = weekly_capacity(m.la.assessments_per_week(), len(queued),
                                                p["assessment_backlog_response"], m.la.assessment_carry)
     start = serve_oldest(queued, pu.ehcp_due_week[queued], n)
     if len(start):
-        extra = _due_weeks(p["assessment_extra_weeks"], m.streams["assessment"].uniform(pu.uid[start], t))
+        stream = m.streams["assessment"]
+        delayed = stream.uniform(pu.uid[start], 2 * t) < p["p_assessment_delayed"]
+        extra = np.where(delayed, _due_weeks(p["assessment_delay_weeks"], stream.uniform(pu.uid[start], 2 * t + 1)), 0)
         stage[start] = EHCPStage.ASSESSING
-        pu.ehcp_due_week[start] = t + p["assessment_min_weeks"] + (extra - 1) * (p["assessment_extra_weeks"] > 0)
+        pu.ehcp_due_week[start] = t + p["assessment_min_weeks"] + extra
     # Assessments ending: a plan, or not.
-    done = np.flatnonzero((stage == EHCPStage.ASSESSING) & (pu.ehcp_due_week <= t))
+    assessing = active[stage[active] == EHCPStage.ASSESSING]
+    done = assessing[pu.ehcp_due_week[assessing] <= t]
     if len(done):
         plan = stream.uniform(pu.uid[done], 3 * t + 2 + 7919) < p["p_plan_after_assessment"]
         issued, none = done[plan], done[~plan]
@@ -81,7 +90,10 @@ def ehcp_process(m: SchoolExitModel) -> None:
         m.log.record(m, Kind.EHCP_PLAN, issued, value=(t - pu.ehcp_requested_week[issued]).astype(np.float64))
         stage[done] = EHCPStage.NONE
         pu.sen[issued] = SEN.EHCP
-        pu.wants_special[issued] = (pu.need_intensity[issued] > p["special_need_threshold"]) & (pu.status[issued] != Status.SPECIAL)
+        refresh_constants(m, issued)
+        pu.wants_special[issued] = (needs_special_school(m.spec, pu.sen[issued], pu.need_intensity[issued],
+                                                         m.streams["placement_need"].generator(t))
+                                    & (pu.status[issued] != Status.SPECIAL))
     _fill_special_places(m)
 
 
@@ -95,7 +107,9 @@ def _fill_special_places(m: SchoolExitModel) -> None:
     free = special_places_free(m)
     if free <= 0:
         return
-    waiting = np.flatnonzero(pu.wants_special & np.isin(pu.status, (Status.ON_ROLL, Status.AP, Status.S19, Status.CME)))
+    named = np.flatnonzero(pu.wants_special)
+    st = pu.status[named]
+    waiting = named[(st != Status.SPECIAL) & (st != Status.EHE) & (st != Status.LEFT)]
     chosen = serve_oldest(waiting, pu.ehcp_requested_week[waiting], free)
     place_in_school(m, chosen, Reason.SPECIAL_PLACEMENT, Reason.SPECIAL_PLACEMENT)
 
@@ -110,9 +124,16 @@ def duties(m: SchoolExitModel) -> None:
 
 
 def _mobility(m: SchoolExitModel) -> None:
-    """Families move away (state-independent hazard); an arriving child takes the slot."""
+    """Families move away (state-independent hazard); an arriving child takes the slot.
+
+    Processed every four weeks (hazard x4): a refill has a fixed cost that weekly batches of
+    a few dozen children would pay 52 times a year.
+    """
+    if m.week % MOBILITY_EVERY_WEEKS:
+        return
     pu, p = m.pupils, m.p
-    moved = m.clocks["move"].advance_all(np.full(len(pu.uid), p["mobility_rate"] / tl.WEEKS_PER_YEAR), pu.uid)
+    hazard = MOBILITY_EVERY_WEEKS * p["mobility_rate"] / tl.WEEKS_PER_YEAR
+    moved = m.clocks["move"].advance_all(np.full(len(pu.uid), hazard), pu.uid)
     if len(moved) == 0:
         return
     move(m, moved, Status.LEFT, Reason.MOVED_AWAY, Reason.MOVED_AWAY)
@@ -120,7 +141,7 @@ def _mobility(m: SchoolExitModel) -> None:
     refill(m, moved, pu.year_group[moved].copy(), rng)
     pu.status[moved] = Status.LEFT
     no_place = rng.random(len(moved)) < p["p_arrival_without_place"]
-    pu.wants_special[moved] = (pu.sen[moved] == SEN.EHCP) & (pu.need_intensity[moved] > p["special_need_threshold"])
+    pu.wants_special[moved] = needs_special_school(m.spec, pu.sen[moved], pu.need_intensity[moved], rng)
     missing = moved[no_place]
     move(m, missing, Status.CME, Reason.ARRIVED, Reason.ARRIVED)
     pu.place_due_week[missing] = m.t_week + _due_weeks(p["placement_weeks"], rng.random(len(missing)))
@@ -158,23 +179,29 @@ def _cme(m: SchoolExitModel) -> None:
 def _section19_and_ap(m: SchoolExitModel) -> None:
     """Long school distress becomes a Section 19 duty (after a delay); AP places, reintegration."""
     pu, p, t = m.pupils, m.p, m.t_week
-    on_roll = pu.status <= Status.SPECIAL
-    refer = np.flatnonzero(on_roll & (pu.distress_weeks >= p["s19_referral_weeks"]) & (pu.s19_due_week < 0))
-    pu.s19_due_week[refer] = t + round(p["s19_delay_weeks"])
-    due = np.flatnonzero(on_roll & (pu.s19_due_week >= 0) & (pu.s19_due_week <= t))
+    refused = np.flatnonzero(pu.s19_due_week == S19_REFUSED)
+    pu.s19_due_week[refused[pu.distress_weeks[refused] == 0]] = -1  # a new episode may be referred again
+    long_distress = np.flatnonzero(pu.distress_weeks >= p["s19_referral_weeks"])
+    refer = long_distress[(pu.status[long_distress] <= Status.SPECIAL) & (pu.s19_due_week[long_distress] == -1)]
+    accepted = m.streams["s19"].uniform(pu.uid[refer], t) < p["p_s19_accepted"]
+    pu.s19_due_week[refer] = np.where(accepted, t + round(p["s19_delay_weeks"]), S19_REFUSED)
+    pending = np.flatnonzero(pu.s19_due_week >= 0)
+    due = pending[(pu.status[pending] <= Status.SPECIAL) & (pu.s19_due_week[pending] <= t)]
     still = due[pu.distress[due]]
     pu.s19_due_week[due[~pu.distress[due]]] = -1
     move(m, still, Status.S19, Reason.S19_PROVISION, Reason.S19_PROVISION)
     pu.s19_due_week[still] = t
+    s19 = np.flatnonzero(pu.status == Status.S19)
     # Excluded children waiting in Section 19 take AP places as they free up.
     free = ap_places_free(m)
     if free > 0:
-        waiting = np.flatnonzero((pu.status == Status.S19) & (pu.exit_true_reason == Reason.PERMANENT_EXCLUSION))
+        waiting = s19[pu.exit_true_reason[s19] == Reason.PERMANENT_EXCLUSION]
         chosen = serve_oldest(waiting, pu.out_since_week[waiting], free)
         move(m, chosen, Status.AP, Reason.AP_PLACEMENT, Reason.AP_PLACEMENT)
     # Reintegration from Section 19 (once recovered) and from AP (term time).
-    s19 = np.flatnonzero((pu.status == Status.S19) & (pu.stress < p["ebsa_exit_stress"])
-                         & (pu.exit_true_reason != Reason.PERMANENT_EXCLUSION) & (pu.place_due_week < 0))
+    s19 = s19[pu.status[s19] == Status.S19]
+    s19 = s19[(pu.stress[s19] < p["ebsa_exit_stress"]) & (pu.exit_true_reason[s19] != Reason.PERMANENT_EXCLUSION)
+              & (pu.place_due_week[s19] < 0)]
     back = m.clocks["s19_return"].advance(s19, p["s19_return_hazard"], pu.uid)
     pu.place_due_week[back] = t
     if m.is_term:
@@ -186,7 +213,9 @@ def _section19_and_ap(m: SchoolExitModel) -> None:
 def _placements(m: SchoolExitModel) -> None:
     """Offer school places that are due; some families refuse, and an officer may steer them to EHE."""
     pu, p, t = m.pupils, m.p, m.t_week
-    due = np.flatnonzero((pu.place_due_week >= 0) & (pu.place_due_week <= t) & np.isin(pu.status, _OUT))
+    pending = np.flatnonzero(pu.place_due_week >= 0)
+    st = pu.status[pending]
+    due = pending[(pu.place_due_week[pending] <= t) & (st >= Status.S19) & (st <= Status.CME)]
     if len(due) == 0:
         return
     stream = m.streams["placement_offer"]
@@ -202,23 +231,27 @@ def _placements(m: SchoolExitModel) -> None:
                             [Reason.REINTEGRATION, Reason.RETURN_FROM_EHE, Reason.CME_PLACED])
     for reason in np.unique(reason_true):
         group = accept[reason_true == reason]
-        place_in_school(m, group, Reason(reason), Reason(reason))
+        place_in_school(m, group, int(reason), int(reason))
 
 
 def _complaints_and_work(m: SchoolExitModel) -> None:
     """Families of children out of education complain; the LA answers late; some go to the Ombudsman."""
     pu, p, t, fam = m.pupils, m.p, m.t_week, m.families
-    out = ((pu.status == Status.S19) | ((pu.status == Status.CME) & (pu.place_due_week >= 0))
-           | ((pu.status <= Status.SPECIAL) & (pu.distress_weeks >= 6))
-           | ((pu.status == Status.EHE) & (pu.ehe_route >= Route.NO_CHOICE)))
-    can_complain = np.flatnonzero(out & (pu.complaint_due_week < 0) & (pu.status != Status.EHE))
+    candidates = np.union1d(np.flatnonzero(pu.status >= Status.S19), np.flatnonzero(pu.distress_weeks >= 6))
+    st = pu.status[candidates]
+    out_mask = ((st == Status.S19) | ((st == Status.CME) & (pu.place_due_week[candidates] >= 0))
+                | ((st <= Status.SPECIAL) & (pu.distress_weeks[candidates] >= 6))
+                | ((st == Status.EHE) & (pu.ehe_route[candidates] >= Route.NO_CHOICE)))
+    out = candidates[out_mask]
+    can_complain = out[(pu.complaint_due_week[out] < 0) & (pu.status[out] != Status.EHE)]
     new = m.clocks["complaint"].advance(can_complain, p["complaint_hazard"], pu.uid)
     m.log.record(m, Kind.COMPLAINT, new)
     pu.complaint_due_week[new] = t + p["complaint_response_weeks"]
     pu.complaint_start_week[new] = t
-    answered = np.flatnonzero((pu.complaint_due_week >= 0) & (pu.complaint_due_week <= t))
+    open_cases = np.flatnonzero(pu.complaint_due_week >= 0)
+    answered = open_cases[pu.complaint_due_week[open_cases] <= t]
     if len(answered):
-        unresolved = answered[out[answered]]
+        unresolved = answered[np.isin(answered, out, assume_unique=True)]
         stream = m.streams["ombudsman"]
         u = stream.uniform(pu.uid[unresolved], t)
         upheld = unresolved[u < p["p_ombudsman"] * p["p_ombudsman_upheld"]]
@@ -226,7 +259,7 @@ def _complaints_and_work(m: SchoolExitModel) -> None:
         months = np.maximum(t - since, 1) / (tl.WEEKS_PER_YEAR / 12)
         m.log.record(m, Kind.OMBUDSMAN_UPHELD, upheld, value=months * p["remedy_gbp_per_month"])
         pu.complaint_due_week[answered] = -1
-    carers = np.flatnonzero(out & ~fam.parent_left_work[pu.family])
+    carers = out[~fam.parent_left_work[pu.family[out]]]
     left = m.clocks["work"].advance(carers, p["p_parent_leaves_work"], pu.uid)
     if len(left):
         fam.parent_left_work[pu.family[left]] = True
@@ -236,12 +269,14 @@ def _complaints_and_work(m: SchoolExitModel) -> None:
 def camhs(m: SchoolExitModel) -> None:
     """CAMHS accepts only children in crisis, treats after a wait, and treatment lowers stress."""
     pu, p, t = m.pupils, m.p, m.t_week
-    crisis = np.flatnonzero((pu.stress > p["camhs_threshold"]) & (pu.camhs_due_week < 0)
-                            & ((pu.camhs_referred_week < 0) | (t - pu.camhs_referred_week > tl.WEEKS_PER_YEAR)))
+    high = np.flatnonzero(pu.stress > p["camhs_threshold"])
+    last = pu.camhs_referred_week[high]
+    crisis = high[(pu.camhs_due_week[high] < 0) & ((last < 0) | (t - last > tl.WEEKS_PER_YEAR))]
     if len(crisis):
         pu.camhs_referred_week[crisis] = t
         pu.camhs_due_week[crisis] = t + _due_weeks(p["camhs_wait_weeks"], m.streams["camhs"].uniform(pu.uid[crisis], t))
-    treated = np.flatnonzero((pu.camhs_due_week >= 0) & (pu.camhs_due_week <= t))
+    waiting = np.flatnonzero(pu.camhs_due_week >= 0)
+    treated = waiting[pu.camhs_due_week[waiting] <= t]
     if len(treated):
         pu.stress[treated] *= 1.0 - p["camhs_effect"]
         m.log.record(m, Kind.CAMHS_TREATED, treated, value=(t - pu.camhs_referred_week[treated]).astype(np.float64))

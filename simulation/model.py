@@ -10,9 +10,9 @@ from . import timeline as tl
 from .agents import Family, LocalAuthority, Pupil, School
 from .dynamics import hazards, support, wellbeing
 from .dynamics.clocks import HazardClock
-from .moves import choose_schools, move, refill, sen_changes, set_personal_traits, update_base_absence
+from .moves import choose_schools, move, refill, refresh_school_traits, school_rolls, refresh_constants, sen_changes, set_personal_traits
 from .observe import EventLog, Observer
-from .population import build_population
+from .population import build_population, needs_special_school
 from .rng import Streams
 from .scenario import Scenario
 from .state import SEN, Phase, Reason, Route, Status
@@ -61,14 +61,17 @@ class SchoolExitModel(mesa.Model):
         set_personal_traits(self, np.arange(n), self.streams["traits"].generator(0))
         self.clocks = {name: HazardClock(self.streams[name], self.pupils.uid) for name in CLOCKS}
         schools.initialise(self, self.streams["schools"].generator(0))
+        self.rolls = school_rolls(self)
+        refresh_school_traits(self)
         self.la = LocalAuthority(self)
         self._school_agents = [School(self, j) for j in range(len(self.schools))]
         self._views_built = False
         self.log = EventLog()
         self.observer = Observer(self)
         self.inspections: list[tuple[int, int, bool]] = []  # (year, school, off-rolling found)
+        self._family_pool = np.zeros(0, dtype=np.int32)
         self.datacollector = mesa.DataCollector(model_reporters={
-            s.name.lower(): (lambda m, code=int(s): int(np.count_nonzero(m.pupils.status == code))) for s in Status
+            name.lower(): (lambda m, code=code: int(m.observer.status_counts[code])) for name, code in Status.items()
         } | {"in_distress": lambda m: int(np.count_nonzero(m.pupils.distress))})
 
     # --- Mesa views -------------------------------------------------------------------------
@@ -84,12 +87,23 @@ class SchoolExitModel(mesa.Model):
 
     def _build_views(self) -> None:
         """Pupil and Family agents are created on first use: 100,000 Mesa objects cost ~0.5 s
-        that sweeps never need. They are views, so they stay current as the arrays change."""
+        that sweeps never need. They are views, so they stay current as the arrays change;
+        when a slot takes a new child or a family row is reused, its view is replaced."""
         if not self._views_built:
             self._views_built = True
             self._pupil_views = [Pupil(self, i) for i in range(len(self.pupils))]
-            families = np.unique(self.pupils.family)
-            self._family_views = [Family(self, int(f)) for f in families]
+            self._pupil_view_uid = self.pupils.uid.copy()
+            self._family_views: dict[int, Family] = {}
+        changed = np.flatnonzero(self._pupil_view_uid != self.pupils.uid)
+        for slot in changed:
+            self._pupil_views[slot].remove()
+            self._pupil_views[slot] = Pupil(self, int(slot))
+        self._pupil_view_uid[changed] = self.pupils.uid[changed]
+        used = set(np.unique(self.pupils.family).tolist())
+        for row in [r for r in self._family_views if r not in used]:
+            self._family_views.pop(row).remove()
+        for row in used - self._family_views.keys():
+            self._family_views[row] = Family(self, row)
 
     def pupil(self, slot: int) -> Pupil:
         self._build_views()
@@ -117,7 +131,10 @@ class SchoolExitModel(mesa.Model):
             self.step()
 
     def step(self) -> None:
+        was_term = getattr(self, "is_term", False)
         self.is_term = bool(tl.IS_TERM[self.week])
+        if was_term and not self.is_term:
+            self.pupils.unmet_need[:] = 0.0  # no school, no unmet school need in the holidays
         self._calendar()
         self._apply_interventions()
         if self.is_term:
@@ -156,15 +173,18 @@ class SchoolExitModel(mesa.Model):
         to_secondary = np.flatnonzero((pu.year_group == 7) & (pu.status == Status.ON_ROLL))
         pu.school[to_secondary] = self.schools.feeder[pu.school[to_secondary]]
         refill(self, leavers, np.zeros(len(leavers), dtype=np.int8), rng, new_family_share=0.65)
-        u = rng.random(len(leavers))
-        pu.status[leavers] = Status.ON_ROLL
-        pu.school[leavers] = choose_schools(self, leavers, u)
+        pu.status[leavers] = Status.LEFT
+        self.rolls = school_rolls(self)
+        school = choose_schools(self, leavers, rng.random(len(leavers)))
+        move(self, leavers, Status.ON_ROLL, Reason.STARTED_SCHOOL, Reason.STARTED_SCHOOL, school=school)
+        # Reception children whose plan names a special school wait for a place (filled in phase 8).
+        pu.wants_special[leavers] = needs_special_school(self.spec, pu.sen[leavers], pu.need_intensity[leavers], rng)
+        refresh_school_traits(self)
         sen_changes(self, rng)
-        update_base_absence(self)
+        self._family_pool = np.zeros(0, dtype=np.int32)
         trend = 1.0 + self.p["support_trend"]
         self.schools.support_hours[self.schools.phase != Phase.SPECIAL] *= trend
-        self.schools.offroll_propensity[:] = np.minimum(self.schools.offroll_propensity * (1.0 + 0.1 * (1 - self.schools.scrutiny)), 1.0)
-        self.schools.scrutiny[:] *= 0.5
+        schools.new_year(self)
 
     def _apply_interventions(self) -> None:
         if self.week != 0:
@@ -174,8 +194,7 @@ class SchoolExitModel(mesa.Model):
             strength = iv.strength(self.eval_year)
             if strength > 0:
                 iv.adjust(self.p, strength)
-        if any(self.p[k] != self.p_base[k] for k in ("absence_base", "absence_mult_fsm", "absence_mult_sen")):
-            update_base_absence(self)
+        refresh_constants(self)
         self.schools.fines_first[:] = self.schools.policy_draw < self.p["fines_first_share"]
 
     def _allocate_support(self) -> None:
@@ -190,7 +209,7 @@ class SchoolExitModel(mesa.Model):
                           np.where(sen == SEN.SUPPORT, intensity * p["support_hours_sen"], p["support_hours_pastoral"]))
         capacity = self.schools.support_hours * (1.0 + p["support_funding_change"])
         share = support.share_met(pu.school[idx], tier, demand, capacity)
-        unmet = np.where(tier == support.TIER_PASTORAL, 0.5 * (1.0 - share),
+        unmet = np.where(tier == support.TIER_PASTORAL, support.unmet_pastoral(share, p["pastoral_unmet_weight"]),
                          support.unmet_need(intensity, share, np.where(sen == SEN.EHCP, p["ehcp_fidelity"], 1.0)))
         pu.unmet_need[:] = 0.0
         pu.unmet_need[idx] = unmet
@@ -212,8 +231,8 @@ class SchoolExitModel(mesa.Model):
             if self.week < tl.Y7_TRANSITION_WEEKS:
                 inputs[pu.year_group == 7] += p["stress_from_transition"]
             stress[:] = wellbeing.update_stress(stress, p["stress_recovery_term"], inputs)
-            in_school = np.flatnonzero(pu.status <= Status.AP)
-            hit = self.clocks["bullying"].advance(in_school, p["bullying_hazard"] * pu.vulnerability[in_school], pu.uid)
+            at_school = pu.status <= Status.AP
+            hit = self.clocks["bullying"].advance_all(p["bullying_hazard"] * pu.vulnerability * at_school, pu.uid)
             stress[hit] = np.minimum(stress[hit] + p["bullying_stress"], 1.0)
         else:
             stress[:] = wellbeing.update_stress(stress, p["stress_recovery_holiday"],
@@ -225,8 +244,10 @@ class SchoolExitModel(mesa.Model):
 
     def _attendance(self) -> None:
         pu, p, t = self.pupils, self.p, self.t_week
-        pu.distress[:] = wellbeing.update_distress(pu.distress, pu.stress, p["ebsa_entry_stress"], p["ebsa_exit_stress"])
-        pu.distress_weeks[:] = np.where(pu.distress, pu.distress_weeks + 1, 0)
+        on_roll = pu.status <= Status.SPECIAL
+        pu.distress[:] = wellbeing.update_distress(pu.distress, pu.stress, p["ebsa_entry_stress"],
+                                                   p["ebsa_exit_stress"]) & on_roll
+        pu.distress_weeks[:] = (pu.distress_weeks + 1) * pu.distress
         base = pu.base_absence
         deterred = np.flatnonzero(pu.deterred_until > t)
         if len(deterred):
@@ -235,7 +256,7 @@ class SchoolExitModel(mesa.Model):
         q = wellbeing.absence_share(base, pu.stress, p["absence_stress_slope"], p["absence_stress_shape"],
                                     pu.distress, p["ebsa_absence"], pu.part_time_until > t, p["part_time_absence"])
         pu.absence[:] = q
-        on_roll = (pu.status <= Status.SPECIAL).astype(np.float32)
+        on_roll = on_roll.astype(np.float32)
         missed = q * on_roll
         pu.sessions_possible[:] += on_roll
         pu.sessions_missed[:] += missed
@@ -245,21 +266,24 @@ class SchoolExitModel(mesa.Model):
             pu.autumn_missed[:] += missed
 
     def _family_decisions(self) -> None:
-        """Exits to home education: genuine preference, or 'no choice' after unmet need, distress, fines."""
+        """Exits to home education: genuine preference, or 'no choice' after unmet need, distress, fines.
+
+        Open to children on a school roll, in alternative provision and on Section 19 provision
+        (families deregister from AP too); not to those waiting for a place the LA has found."""
         pu, fam, p = self.pupils, self.families, self.p
-        eligible = np.flatnonzero((pu.status <= Status.S19) & (pu.place_due_week < 0))
-        f = pu.family[eligible]
-        genuine, no_choice = hazards.ehe_hazards(
-            pu.stress[eligible], pu.distress[eligible], pu.unmet_need[eligible], fam.fines[f], fam.trust[f],
-            fam.ehe_preference[f], fam.ehe_capacity[f], p)
+        eligible = (pu.status <= Status.S19) & (pu.place_due_week < 0)
+        hazard = pu.genuine_ehe_hazard * eligible
+        strained = np.flatnonzero(eligible & ((pu.stress > p["ehe_stress_threshold"]) | (pu.unmet_need > 0) | pu.distress))
+        f = pu.family[strained]
+        no_choice = hazards.no_choice_ehe_hazard(pu.stress[strained], pu.distress[strained], pu.unmet_need[strained],
+                                                 fam.fines[f], fam.trust[f], p)
         if not self.is_term:
-            no_choice = no_choice * 0.25  # decisions cluster in term time, when school is felt
-        total = genuine + no_choice
-        who = self.clocks["ehe"].advance(eligible, total, pu.uid)
+            no_choice = no_choice * p["holiday_exit_factor"]
+        hazard[strained] += no_choice
+        who = self.clocks["ehe"].advance_all(hazard, pu.uid)
         if len(who) == 0:
             return
-        fired = np.searchsorted(eligible, who)
-        share_genuine = genuine[fired] / np.maximum(total[fired], 1e-12)
+        share_genuine = pu.genuine_ehe_hazard[who] / np.maximum(hazard[who], 1e-12)
         u = self.streams["ehe_route"].uniform(pu.uid[who], self.t_week)
         prior = np.divide(pu.sessions_missed[who], pu.sessions_possible[who],
                           out=np.zeros(len(who), np.float32), where=pu.sessions_possible[who] > 0)
@@ -273,9 +297,13 @@ class SchoolExitModel(mesa.Model):
     def _observe(self) -> None:
         pu = self.pupils
         if self.is_term:
-            pu.weeks_out[pu.status == Status.CME] += 1.0
-            pu.weeks_out[pu.status == Status.S19] += 1.0 - self.p["s19_hours_per_week"] / 25.0
-        pu.weeks_in_status[:] = np.minimum(pu.weeks_in_status + 1, 32000)
+            out = np.flatnonzero(pu.status >= Status.S19)
+            st = out_status = pu.status[out]
+            waiting = pu.s19_due_week[out] > self.t_week
+            missed = np.where(st == Status.CME, 1.0, 0.0)
+            missed += (st == Status.S19) * np.where(waiting, 1.0, 1.0 - self.p["s19_hours_per_week"] / 25.0)
+            pu.weeks_out[out] += missed
+            del out_status
         if self.t_week < self.burn_in_weeks:
             if self.week == tl.WEEKS_PER_YEAR - 1:
                 self.log.drop(self.year_index)
@@ -288,17 +316,13 @@ class SchoolExitModel(mesa.Model):
                 self.log.drop(self.year_index)
 
     # --- families ----------------------------------------------------------------------------
-    def free_families(self, n: int) -> np.ndarray:
-        """Indices of ``n`` family rows with no children (rows are recycled)."""
-        used = np.zeros(len(self.families), dtype=bool)
-        used[self.pupils.family] = True
-        free = np.flatnonzero(~used)
-        if len(free) < n:
-            raise RuntimeError("family table full")  # cannot happen: one row per pupil slot
-        return free[:n].astype(np.int32)
-
-
-def weeks_to_due(mean_weeks: float, u: np.ndarray) -> np.ndarray:
-    """Whole weeks from an exponential with the given mean, at least one."""
-    return np.maximum(1, np.ceil(-mean_weeks * np.log1p(-u))).astype(np.int32)
-
+    def take_free_families(self, n: int) -> np.ndarray:
+        """``n`` family rows with no children. The pool is refreshed when it runs low."""
+        if len(self._family_pool) < n:
+            used = np.zeros(len(self.families), dtype=bool)
+            used[self.pupils.family] = True
+            self._family_pool = np.flatnonzero(~used).astype(np.int32)
+            if len(self._family_pool) < n:  # cannot happen: one row per pupil slot
+                raise RuntimeError("family table full")
+        taken, self._family_pool = self._family_pool[:n], self._family_pool[n:]
+        return taken

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .dynamics.hazards import behaviour_static_risk, genuine_ehe_hazard
 from .dynamics.wellbeing import baseline_absence
 from .population import draw_characteristics, draw_families
 from .state import (
@@ -39,35 +40,56 @@ def move(m: SchoolExitModel, idx: np.ndarray, to: Status, true: Reason, recorded
         return
     pu = m.pupils
     m.log.record(m, Kind.MOVE, idx, to=int(to), true=int(true), recorded=int(recorded), value=value)
-    was_in_education = np.isin(pu.status[idx], OUT_OF_EDUCATION, invert=True)
+    before = pu.status[idx]
+    was_in_education = (before < Status.S19) | (before > Status.CME)
     pu.status[idx] = to
+    old = pu.school[idx]
+    n_schools = len(m.rolls)
+    m.rolls -= np.bincount(old[old >= 0], minlength=n_schools)
     pu.school[idx] = -1 if school is None else school
-    pu.weeks_in_status[idx] = 0
+    if school is not None:
+        m.rolls += np.bincount(np.asarray(school)[np.asarray(school) >= 0], minlength=n_schools)
+    refresh_school_traits(m, idx)
+    pu.status_since_week[idx] = m.t_week
     if to in OUT_OF_EDUCATION:
         pu.out_since_week[idx[was_in_education]] = m.t_week
         pu.exit_true_reason[idx] = true
         pu.exit_recorded_reason[idx] = recorded
         pu.distress[idx] = False
         pu.distress_weeks[idx] = 0
+        pu.unmet_need[idx] = 0.0
         pu.part_time_until[idx] = -1
     else:
         pu.out_since_week[idx] = -1
-        pu.place_due_week[idx] = -1
         pu.s19_due_week[idx] = -1
+    pu.place_due_week[idx] = -1  # any pending place offer lapses; callers set a new one after the move
     if to != Status.EHE:
         pu.ehe_route[idx] = Route.NONE
 
 
+def refresh_school_traits(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
+    """Copy the traits of each pupil's school into pupil columns (read every week, change rarely)."""
+    pu, sc = m.pupils, m.schools
+    school = pu.school[slots]
+    known = school >= 0
+    for column, values in (("school_exclusion", sc.exclusion_propensity), ("school_offroll", sc.offroll_propensity),
+                           ("school_exclusion_sqrt", np.sqrt(sc.exclusion_propensity))):
+        pu.columns[column][slots] = np.where(known, values[school], 0.0)
+
+
 def school_rolls(m: SchoolExitModel) -> np.ndarray:
+    """Pupils on each school's roll, counted afresh (``m.rolls`` keeps it current between counts)."""
     pu = m.pupils
     on = pu.school >= 0
     return np.bincount(pu.school[on], minlength=len(m.schools))
 
 
 def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
-    """A mainstream school of the right phase for each pupil, weighted by spare places."""
+    """A mainstream school of the right phase for each pupil, weighted by spare places.
+
+    With ``exclude``, never that pupil's excluded school: -1 where the phase has no other school."""
     schools = m.schools
-    spare = np.maximum(schools.capacity - school_rolls(m), 0).astype(np.float64) + 1.0
+    spare = np.maximum(schools.capacity - m.rolls, 0).astype(np.float64) + 1.0
     phase = np.where(m.pupils.year_group[idx] >= 7, Phase.SECONDARY, Phase.PRIMARY)
     chosen = np.empty(len(idx), dtype=np.int32)
     for ph in (Phase.PRIMARY, Phase.SECONDARY):
@@ -80,12 +102,12 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
             weights[exclude[sel][:, None] == ids[None, :]] = 0.0
         cum = np.cumsum(weights, axis=1)
         pick = (cum < (u[sel] * cum[:, -1])[:, None]).sum(axis=1)
-        chosen[sel] = ids[np.minimum(pick, len(ids) - 1)]
+        chosen[sel] = np.where(cum[:, -1] > 0, ids[np.minimum(pick, len(ids) - 1)], -1)
     return chosen
 
 
 def special_places_free(m: SchoolExitModel) -> int:
-    return int(m.la.special_places - np.count_nonzero(m.pupils.status == Status.SPECIAL))
+    return int(m.la.special_places - m.rolls[m.school_ids[Phase.SPECIAL]].sum())
 
 
 def ap_places_free(m: SchoolExitModel) -> int:
@@ -141,30 +163,38 @@ def refill(m: SchoolExitModel, slots: np.ndarray, year_group: np.ndarray, rng: n
         pu.fsm[slots[joins]] = pu.fsm[sib]
     new = slots[~joins]
     if len(new):
-        free = m.free_families(len(new))
+        free = m.take_free_families(len(new))
         pu.family[new] = free
         for name, values in draw_families(len(new), pu.fsm[new], rng).items():
             fam.columns[name][free] = values
         fam.fines[free] = 0
         fam.parent_left_work[free] = False
+    pu.school[slots] = -1
+    refresh_constants(m, slots)
     for clock in m.clocks.values():
         clock.reset(slots, pu.uid)
 
 
 def set_personal_traits(m: SchoolExitModel, slots: np.ndarray, rng: np.random.Generator) -> None:
-    """Absence propensity (lognormal, mean 1) and behaviour frailty (gamma, mean 1) from the parameters."""
+    """Absence propensity and vulnerability (lognormal, mean 1), behaviour frailty (gamma, mean 1)."""
     p, pu = m.p, m.pupils
     sigma = p["absence_propensity_sigma"]
     pu.absence_propensity[slots] = rng.lognormal(-0.5 * sigma * sigma, sigma, size=len(slots))
+    v = p["vulnerability_sigma"]
+    pu.vulnerability[slots] = rng.lognormal(-0.5 * v * v, v, size=len(slots))
     k = p["suspension_frailty_shape"]
     pu.behaviour_frailty[slots] = rng.gamma(k, 1.0 / k, size=len(slots))
-    update_base_absence(m, slots)
 
 
-def update_base_absence(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
-    p, pu = m.p, m.pupils
+def refresh_constants(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
+    """Recompute per-pupil terms that change only with SEN, year group, family or parameters."""
+    p, pu, fam = m.p, m.pupils, m.families
     pu.base_absence[slots] = baseline_absence(pu.absence_propensity[slots], pu.fsm[slots], pu.sen[slots],
                                               p["absence_base"], p["absence_mult_fsm"], p["absence_mult_sen"])
+    pu.behaviour_base[slots] = pu.behaviour_frailty[slots] * behaviour_static_risk(
+        pu.fsm[slots], pu.sen[slots], pu.need[slots], pu.year_group[slots] >= 7, p)
+    f = pu.family[slots]
+    pu.genuine_ehe_hazard[slots] = genuine_ehe_hazard(fam.ehe_preference[f], fam.ehe_capacity[f], p)
 
 
 def sen_changes(m: SchoolExitModel, rng: np.random.Generator) -> None:

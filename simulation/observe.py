@@ -69,35 +69,40 @@ _UNEXPLAINED_TO = (Status.EHE, Status.CME, Status.AP)
 _OFFROLLED = (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER)
 
 
+_SCALAR_FIELDS = ("kind", "week", "to_status", "true_reason", "recorded_reason")
+_PUPIL_FIELDS = (("uid", "uid"), ("from_status", "status"), ("year_group", "year_group"), ("sen", "sen"),
+                 ("fsm", "fsm"), ("need", "need"), ("school", "school"), ("social_care", "social_care"))
+_DTYPES = {"kind": np.int8, "week": np.int32, "to_status": np.int8, "true_reason": np.int8,
+           "recorded_reason": np.int8}
+
+
 class EventLog:
-    """Append-only event log, kept as per-year chunks of column arrays."""
+    """Append-only event log, kept as per-year chunks; columns are assembled when a year is read."""
 
     def __init__(self):
-        self._chunks: dict[int, list[dict[str, np.ndarray]]] = {}
+        self._chunks: dict[int, list[tuple]] = {}
 
-    def record(self, m: SchoolExitModel, kind: Kind, idx: np.ndarray, *, to: int = -1, true: int = 0,
+    def record(self, m: SchoolExitModel, kind: int, idx: np.ndarray, *, to: int = -1, true: int = 0,
                recorded: int = 0, value: np.ndarray | float = 0.0) -> None:
-        n = len(idx)
-        if n == 0:
+        if len(idx) == 0:
             return
-        pu = m.pupils
-        chunk = {
-            "kind": np.full(n, kind, np.int8), "week": np.full(n, m.t_week, np.int32),
-            "uid": pu.uid[idx], "slot": idx.astype(np.int32),
-            "from_status": pu.status[idx].copy(), "to_status": np.full(n, to, np.int8),
-            "true_reason": np.full(n, true, np.int8), "recorded_reason": np.full(n, recorded, np.int8),
-            "value": np.broadcast_to(np.asarray(value, np.float64), (n,)).copy(),
-            "year_group": pu.year_group[idx].copy(), "sen": pu.sen[idx].copy(), "fsm": pu.fsm[idx].copy(),
-            "need": pu.need[idx].copy(), "school": pu.school[idx].copy(),
-            "social_care": pu.social_care[idx].copy(),
-        }
-        self._chunks.setdefault(m.year_index, []).append(chunk)
+        pu = m.pupils.columns
+        pupil = tuple(pu[col][idx] for _, col in _PUPIL_FIELDS)  # fancy indexing copies
+        self._chunks.setdefault(m.year_index, []).append(
+            ((int(kind), m.t_week, int(to), int(true), int(recorded)), idx.astype(np.int32), pupil, value))
 
     def year(self, year_index: int) -> dict[str, np.ndarray]:
         chunks = self._chunks.get(year_index, [])
         if not chunks:
             return {f: np.zeros(0) for f in EVENT_FIELDS}
-        return {f: np.concatenate([c[f] for c in chunks]) for f in EVENT_FIELDS}
+        lengths = np.array([len(c[1]) for c in chunks])
+        out = {name: np.repeat(np.array([c[0][i] for c in chunks], dtype=_DTYPES[name]), lengths)
+               for i, name in enumerate(_SCALAR_FIELDS)}
+        out["slot"] = np.concatenate([c[1] for c in chunks])
+        for i, (name, _) in enumerate(_PUPIL_FIELDS):
+            out[name] = np.concatenate([c[2][i] for c in chunks])
+        out["value"] = np.concatenate([np.broadcast_to(np.asarray(c[3], np.float64), (len(c[1]),)) for c in chunks])
+        return {f: out[f] for f in EVENT_FIELDS}
 
     def drop(self, year_index: int) -> None:
         self._chunks.pop(year_index, None)
@@ -125,6 +130,7 @@ class Observer:
         self.start_ehe: np.ndarray = np.zeros(0, np.int64)
         self.start_cme: np.ndarray = np.zeros(0, np.int64)
         self.rows: list[dict] = []
+        self.status_counts = np.zeros(len(Status))
 
     def observe_week(self, m: SchoolExitModel) -> None:
         pu = m.pupils
@@ -133,7 +139,8 @@ class Observer:
             self.census = {}
             self.start_ehe = pu.uid[pu.status == Status.EHE]
             self.start_cme = pu.uid[pu.status == Status.CME]
-        counts = np.bincount(pu.status, minlength=len(Status)).astype(np.float64)
+        counts = np.array([np.count_nonzero(pu.status == code) for code in Status], dtype=np.float64)
+        self.status_counts = counts
         queue = np.count_nonzero(pu.ehcp_stage >= 3)
         self.weekly.append(np.concatenate([[m.t_week, m.year_index, week], counts,
                                            [np.count_nonzero(pu.distress), queue]]))

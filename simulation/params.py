@@ -13,6 +13,9 @@ Rates are per week unless the name says otherwise; probabilities start ``p_``.
 from __future__ import annotations
 
 import math
+import numbers
+
+import numpy as np
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,7 +40,7 @@ class Param:
 
     def check(self, value: object, where: str = "parameters") -> float:
         """Return ``value`` as a number or raise a message naming the key and the bounds."""
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
             raise ParameterError(
                 f"{where}: {self.name} = {value!r} is not a number "
                 f"(allowed: {self.low:g} to {self.high:g} {self.unit})"
@@ -49,7 +52,7 @@ class Param:
             )
         if self.integer and float(value) != int(value):
             raise ParameterError(f"{where}: {self.name} = {value!r} must be a whole number")
-        return int(value) if self.integer else float(value)
+        return int(value) if self.integer else float(value)  # plain Python numbers from here on
 
 
 def _p(name, default, low, high, unit, kind, source, doc, integer=False) -> Param:
@@ -62,42 +65,44 @@ L = "lever"
 
 _PARAMS: list[Param] = [
     # --- attendance -------------------------------------------------------------
-    _p("absence_base", 0.036, 0.025, 0.06, "share of sessions", U,
+    _p("absence_base", 0.0448, 0.025, 0.06, "share of sessions", U,
        "DfE pupil absence: pre-pandemic overall absence 4.7%; MECHANISMS q0",
        "Baseline weekly absence share (illness and other) of a pupil with average propensity."),
     _p("absence_mult_fsm", 1.9, 1.5, 2.2, "ratio", U,
        "DfE autumn 2023 persistent-absence ratio FSM/non-FSM", "Multiplier on baseline absence for FSM pupils."),
-    _p("absence_mult_sen", 1.7, 1.5, 2.2, "ratio", U,
+    _p("absence_mult_sen", 1.523, 1.5, 2.2, "ratio", U,
        "DfE autumn 2023 persistent-absence ratio SEN/no SEN", "Multiplier on baseline absence for pupils with SEN."),
-    _p("absence_propensity_sigma", 0.55, 0.3, 1.0, "log-sd", U, A,
+    _p("absence_propensity_sigma", 0.964, 0.3, 1.0, "log-sd", U, A,
        "Spread (lognormal sigma) of pupils' personal absence propensity; sets persistent absence."),
-    _p("absence_stress_slope", 0.25, 0.1, 0.4, "share of sessions", U, A + " (MECHANISMS q1)",
+    _p("absence_stress_slope", 0.1, 0.1, 0.4, "share of sessions", U, A + " (MECHANISMS q1)",
        "Extra absence share at maximum stress."),
     _p("absence_stress_shape", 2.0, 1.0, 3.0, "exponent", U, A + " (MECHANISMS gamma)",
        "Convexity of absence in stress."),
-    _p("ebsa_entry_stress", 0.75, 0.6, 0.9, "stress (0-1)", U, A + " (MECHANISMS s_on)",
+    _p("ebsa_entry_stress", 0.66, 0.6, 0.9, "stress (0-1)", U, A + " (MECHANISMS s_on)",
        "Stress above which a pupil enters school distress (EBSA)."),
-    _p("ebsa_exit_stress", 0.5, 0.3, 0.65, "stress (0-1)", U, A + " (MECHANISMS s_off)",
+    _p("ebsa_exit_stress", 0.4, 0.3, 0.65, "stress (0-1)", U, A + " (MECHANISMS s_off)",
        "Stress below which a pupil in school distress recovers (hysteresis)."),
     _p("ebsa_absence", 0.7, 0.5, 0.95, "share of sessions", U, A,
        "Absence share while in school distress."),
     # --- stress ----------------------------------------------------------------
     _p("stress_recovery_term", 0.03, 0.01, 0.08, "share per week", U, A + " (MECHANISMS delta_term)",
        "Weekly decay of stress in term time."),
-    _p("stress_recovery_holiday", 0.15, 0.05, 0.3, "share per week", U, A + " (MECHANISMS delta_hol)",
+    _p("stress_recovery_holiday", 0.08, 0.05, 0.3, "share per week", U, A + " (MECHANISMS delta_hol)",
        "Weekly decay of stress in holidays and out of school."),
-    _p("stress_from_unmet", 0.04, 0.01, 0.08, "stress per week", U, A + " (MECHANISMS alpha_u)",
+    _p("stress_from_unmet", 0.05, 0.01, 0.08, "stress per week", U, A + " (MECHANISMS alpha_u)",
        "Stress added per week by fully unmet need."),
-    _p("stress_from_mismatch", 0.03, 0.01, 0.08, "stress per week", U, A + " (MECHANISMS alpha_m)",
+    _p("stress_from_mismatch", 0.04, 0.01, 0.08, "stress per week", U, A + " (MECHANISMS alpha_m)",
        "Stress added per week by a full mismatch between need and school environment."),
     _p("stress_from_transition", 0.02, 0.0, 0.05, "stress per week", U,
        "FFT Y6-Y7 disadvantage gap (MECHANISMS alpha_tr)",
        "Extra stress per week in the first six weeks of Year 7."),
-    _p("stress_background", 0.003, 0.001, 0.01, "stress per week", U, A,
+    _p("vulnerability_sigma", 1.088, 0.4, 1.4, "log-sd", U, A,
+       "Spread (lognormal sigma, mean 1) of pupils' vulnerability to everyday stress: anxiety without an identified need."),
+    _p("stress_background", 0.00508, 0.001, 0.01, "stress per week", U, A,
        "Everyday stress input, scaled by the pupil's vulnerability (mean 1)."),
-    _p("bullying_hazard", 0.003, 0.001, 0.01, "per term week", U, A,
+    _p("bullying_hazard", 0.006, 0.001, 0.01, "per term week", U, A,
        "Weekly hazard of a bullying or adverse incident at school."),
-    _p("bullying_stress", 0.15, 0.05, 0.3, "stress", U, A, "Stress added by one incident."),
+    _p("bullying_stress", 0.2, 0.05, 0.3, "stress", U, A, "Stress added by one incident."),
     _p("stress_from_fine", 0.1, 0.0, 0.2, "stress", U, A + " (MECHANISMS alpha_fine)",
        "Stress added to the child when the family is fined."),
     _p("stress_from_suspension", 0.08, 0.02, 0.2, "stress", U, A, "Stress added by a suspension."),
@@ -110,6 +115,8 @@ _PARAMS: list[Param] = [
        "Support hours a SEN-support pupil needs at need intensity 1."),
     _p("support_hours_pastoral", 1.5, 0.5, 3.0, "hours/week", U, A,
        "Pastoral hours a highly stressed pupil needs."),
+    _p("pastoral_unmet_weight", 0.5, 0.2, 1.0, "need (0-1)", U, A,
+       "Unmet need of a stressed pupil without SEN who gets no pastoral help."),
     _p("pastoral_stress_threshold", 0.5, 0.3, 0.7, "stress (0-1)", U, A,
        "Stress above which a pupil needs pastoral support."),
     _p("support_capacity_ratio", 0.8, 0.5, 1.3, "share of demand", L, A + " (Isos 2024 funding gap)",
@@ -132,7 +139,7 @@ _PARAMS: list[Param] = [
     _p("fine_trust_loss", 0.15, 0.05, 0.3, "trust (0-1)", U, A + " (MECHANISMS dtau_fine)",
        "Loss of family trust in the school after a fine."),
     # --- suspensions and exclusions ---------------------------------------------
-    _p("suspension_hazard", 0.0014, 0.0005, 0.005, "per term week", U,
+    _p("suspension_hazard", 0.00037, 0.0001, 0.003, "per term week", U,
        "fit to DfE 11.31 suspensions per 100 pupils (2023/24)",
        "Base weekly suspension hazard (primary pupil, mean frailty, no risk factors)."),
     _p("suspension_frailty_shape", 0.3, 0.15, 0.6, "gamma shape", U,
@@ -140,17 +147,17 @@ _PARAMS: list[Param] = [
        "Heterogeneity of suspension risk between pupils (smaller = more concentrated)."),
     _p("secondary_behaviour_mult", 6.0, 2.0, 12.0, "ratio", U,
        "DfE: secondary suspension rate about 12x primary", "Suspension and exclusion hazard multiplier in secondary."),
-    _p("rr_fsm", 2.6, 1.5, 6.5, "ratio", U, "DfE autumn 2023/24 via Browne Jacobson; tuned to the emergent ratio",
+    _p("rr_fsm", 5.0, 1.5, 8.0, "ratio", U, "DfE autumn 2023/24 via Browne Jacobson; tuned to the emergent ratio",
        "Behaviour-hazard multiplier for FSM pupils."),
-    _p("rr_sen_support", 2.4, 1.5, 5.2, "ratio", U, "DfE autumn 2023/24 via Browne Jacobson; tuned",
+    _p("rr_sen_support", 2.44, 0.5, 5.2, "ratio", U, "DfE autumn 2023/24 via Browne Jacobson; tuned",
        "Behaviour-hazard multiplier for SEN-support pupils."),
-    _p("rr_ehcp", 1.5, 1.0, 3.6, "ratio", U, "DfE autumn 2023/24 via Browne Jacobson; tuned",
+    _p("rr_ehcp", 1.4, 0.3, 3.6, "ratio", U, "DfE autumn 2023/24 via Browne Jacobson; tuned",
        "Behaviour-hazard multiplier for pupils with a plan."),
     _p("rr_semh", 2.0, 1.0, 3.0, "ratio", U, "DfE (MECHANISMS RR_SEMH)",
        "Behaviour-hazard multiplier for SEMH primary need."),
-    _p("behaviour_stress_mult", 2.0, 0.0, 4.0, "ratio per unit stress", U, A,
+    _p("behaviour_stress_mult", 1.0, 0.0, 4.0, "ratio per unit stress", U, A,
        "Increase of behaviour hazards per unit of stress."),
-    _p("pex_hazard", 0.000010, 0.000002, 0.00005, "per term week", U,
+    _p("pex_hazard", 0.0000027, 0.0000003, 0.00002, "per term week", U,
        "fit to DfE 0.13 permanent exclusions per 100 pupils", "Base weekly permanent-exclusion hazard."),
     _p("pex_escalation", 1.0, 0.5, 2.0, "elasticity", U, A + " (MECHANISMS eta)",
        "Elasticity of exclusion risk in the number of suspensions this year."),
@@ -182,13 +189,13 @@ _PARAMS: list[Param] = [
     _p("p_ultimatum_exclusion", 0.2, 0.0, 0.5, "probability", U, A,
        "Chance a school carries out its threat when a family refuses to leave."),
     # --- EHCP process -------------------------------------------------------------
-    _p("ehcp_request_hazard", 0.0012, 0.0003, 0.004, "per week", U,
+    _p("ehcp_request_hazard", 0.006, 0.001, 0.015, "per week", U,
        "fit to DfE requests and new plans (MECHANISMS rho0)",
        "Weekly hazard of a needs-assessment request for a SEN-support pupil at intensity 1 and mean advocacy."),
     _p("ehcp_request_unmet_mult", 2.0, 0.0, 4.0, "ratio", U, A, "Extra request hazard per unit of unmet need."),
-    _p("p_refuse_assessment", 0.25, 0.1, 0.4, "probability", L, "Suffolk 36%; national unconfirmed (MECHANISMS r_LA)",
+    _p("p_refuse_assessment", 0.218, 0.1, 0.4, "probability", L, "Suffolk 36%; national unconfirmed (MECHANISMS r_LA)",
        "Chance the LA refuses to assess."),
-    _p("p_appeal", 0.4, 0.2, 0.7, "probability at full advocacy", U, "MoJ tribunal statistics (MECHANISMS pi_app)",
+    _p("p_appeal", 0.445, 0.2, 0.7, "probability at full advocacy", U, "MoJ tribunal statistics (MECHANISMS pi_app)",
        "Chance a refused family appeals, times its advocacy."),
     _p("p_tribunal_win", 0.95, 0.9, 0.99, "probability", U, "MoJ: 98% decided for the family at least in part",
        "Chance the family wins at tribunal."),
@@ -196,31 +203,35 @@ _PARAMS: list[Param] = [
     _p("ehcp_decision_weeks", 6, 4, 8, "weeks", U, "SEND Code of Practice: 6-week decision",
        "Weeks from request to the decision to assess.", integer=True),
     _p("assessment_min_weeks", 10, 6, 14, "weeks", U, A, "Minimum weeks of assessment once work starts.", integer=True),
-    _p("assessment_extra_weeks", 6.0, 0.0, 15.0, "weeks (mean)", U, A,
-       "Mean extra weeks per case waiting for reports (exponential)."),
-    _p("assessment_capacity", 2.0, 0.5, 6.0, "assessments/week per 10,000 pupils", L,
+    _p("p_assessment_delayed", 0.4, 0.1, 0.6, "probability", U, A,
+       "Chance an assessment is held up (missing advice from health or an educational psychologist)."),
+    _p("assessment_delay_weeks", 20.0, 5.0, 40.0, "weeks (mean)", U, A,
+       "Mean extra weeks of a held-up assessment (exponential)."),
+    _p("assessment_capacity", 3.85, 0.5, 6.0, "assessments/week per 10,000 pupils", L,
        "fit to DfE 46-50% of plans within 20 weeks (MECHANISMS C_LA)", "LA assessment starts per week."),
     _p("assessment_backlog_response", 0.03, 0.0, 0.1, "share of backlog per week", U, A,
        "Extra assessments started per week as a share of the waiting list (agency staff, overtime)."),
     _p("p_plan_after_assessment", 0.8, 0.6, 0.95, "probability", U,
        "DERIVED: DfE 97,747 plans from 154,489 requests after ~22% refusals", "Chance an assessment ends in a plan."),
-    _p("special_need_threshold", 0.65, 0.4, 0.9, "need intensity", U, A,
-       "Need intensity above which a new plan names a special school."),
     _p("special_places_ratio", 1.0, 0.9, 1.3, "places per initial pupil", L, "CCN/Isos 2025: 83% at or over capacity",
        "Special-school places relative to the initial special-school roll."),
-    _p("p_sen_identify", 0.02, 0.005, 0.05, "per year", U, A, "Yearly chance a pupil without SEN is identified for SEN support."),
-    _p("p_sen_declassify", 0.08, 0.02, 0.15, "per year", U, A, "Yearly chance SEN support ends."),
+    _p("p_sen_identify", 0.025, 0.005, 0.05, "per year", U, A, "Yearly chance a pupil without SEN is identified for SEN support."),
+    _p("p_sen_declassify", 0.06, 0.02, 0.15, "per year", U, A, "Yearly chance SEN support ends."),
     # --- home education --------------------------------------------------------------
-    _p("ehe_genuine_hazard", 0.00006, 0.00001, 0.0003, "per week at preference 1", U,
+    _p("ehe_genuine_hazard", 0.000117, 0.00001, 0.0003, "per week at preference 1", U,
        "fit to DfE EHE stock (MECHANISMS h_g)", "Weekly hazard of choosing home education out of preference."),
-    _p("ehe_no_choice_hazard", 0.004, 0.0005, 0.02, "per week at full push", U,
+    _p("ehe_no_choice_hazard", 0.0025, 0.0005, 0.02, "per week at full push", U,
        "fit to DfE EHE stock and Children's Commissioner 2024 (MECHANISMS h_nc)",
        "Weekly hazard of deregistering because school has become impossible."),
     _p("ehe_stress_threshold", 0.6, 0.5, 0.8, "stress (0-1)", U, A + " (MECHANISMS s_EHE)",
        "Stress above which a family considers leaving school."),
+    _p("ehe_distress_weight", 0.5, 0.0, 1.0, "strain", U, A, "Strain on a family from school distress, in the no-choice hazard."),
+    _p("ehe_unmet_weight", 0.3, 0.0, 1.0, "strain per unit unmet need", U, A, "Strain from unmet need, in the no-choice hazard."),
+    _p("holiday_exit_factor", 0.25, 0.0, 1.0, "ratio", U, A,
+       "No-choice exits in holidays relative to term time (school is felt in term)."),
     _p("ehe_fines_push", 0.5, 0.0, 1.0, "ratio per fine", U, A + " (MECHANISMS psi_fine)",
        "Extra no-choice hazard per fine the family has received."),
-    _p("ehe_return_hazard", 0.008, 0.005, 0.0115, "per term week", U,
+    _p("ehe_return_hazard", 0.0076, 0.005, 0.0115, "per term week", U,
        "DERIVED from DfE stock-flow: 0.31 a year (MECHANISMS h_r0)", "Weekly hazard of returning to school from EHE."),
     _p("return_mult_coerced", 2.0, 1.0, 3.0, "ratio", U, A, "Return multiplier for coerced home education."),
     _p("return_mult_no_choice", 1.5, 1.0, 2.0, "ratio", U, A, "Return multiplier for no-choice home education."),
@@ -238,20 +249,22 @@ _PARAMS: list[Param] = [
     _p("p_refuse_offered_place", 0.15, 0.0, 0.4, "probability", U, A,
        "Chance a family refuses the school place the LA offers."),
     # --- children missing education, mobility -------------------------------------
-    _p("cme_mean_weeks", 13.0, 6.0, 30.0, "weeks", L, "DERIVED via Little's law from DfE CME stock and flow",
+    _p("cme_mean_weeks", 15.5, 6.0, 30.0, "weeks", L, "DERIVED via Little's law from DfE CME stock and flow",
        "Mean weeks before a child missing education is traced and placed."),
-    _p("mobility_rate", 0.03, 0.01, 0.06, "per year", U, A, "Yearly chance a family moves away (replaced by an arrival)."),
-    _p("p_arrival_without_place", 0.4, 0.1, 0.7, "probability", U, A,
+    _p("mobility_rate", 0.03, 0.01, 0.06, "per year", U, A, "Yearly chance a child moves out of the area (the slot is taken by an arriving child)."),
+    _p("p_arrival_without_place", 0.6, 0.1, 0.7, "probability", U, A,
        "Chance an arriving child has no school place and starts as missing education."),
-    _p("placement_weeks", 4.0, 1.0, 12.0, "weeks (mean)", L, A, "Mean weeks for the LA to secure a school place."),
+    _p("placement_weeks", 12.8, 1.0, 16.0, "weeks (mean)", L, A, "Mean weeks for the LA to secure a school place."),
     # --- Section 19, alternative provision ----------------------------------------------
-    _p("s19_referral_weeks", 10, 4, 26, "weeks", U, A,
+    _p("s19_referral_weeks", 16, 4, 26, "weeks", U, A,
        "Weeks in school distress before the LA accepts a Section 19 duty.", integer=True),
+    _p("p_s19_accepted", 0.25, 0.05, 0.6, "probability", L, A + " (LGSCO: duties accepted only with medical evidence)",
+       "Chance the LA accepts a Section 19 duty for a child in long school distress."),
     _p("s19_delay_weeks", 8.0, 2.0, 26.0, "weeks", L, A + " (LGSCO cases; MECHANISMS d_S19)",
        "Weeks from referral to Section 19 provision."),
     _p("s19_hours_per_week", 5.0, 1.0, 15.0, "hours/week", L, A + " (LGSCO: one hour a week after 14 months)",
        "Education offered under Section 19, of 25 hours."),
-    _p("s19_return_hazard", 0.02, 0.005, 0.06, "per week", U, A, "Weekly hazard of returning to a school from Section 19."),
+    _p("s19_return_hazard", 0.04, 0.005, 0.06, "per week", U, A, "Weekly hazard of returning to a school from Section 19."),
     _p("ap_places_per_1000", 4.0, 2.0, 8.0, "places per 1,000 pupils", L, "DfE AP census: 48,133 LA-funded placements",
        "Alternative-provision places."),
     _p("ap_return_hazard", 0.012, 0.004, 0.04, "per term week", U, A, "Weekly hazard of reintegration from AP."),

@@ -115,10 +115,21 @@ def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.r
         "sen": sen.astype(np.int8),
         "need": need,
         "need_intensity": intensity,
-        "vulnerability": rng.gamma(2.0, 0.5, size=n).astype(np.float32),
+        "vulnerability": np.ones(n, dtype=np.float32),  # set by the model from its sigma
         "absence_propensity": np.ones(n, dtype=np.float32),  # set by the model from its sigma
         "behaviour_frailty": np.ones(n, dtype=np.float32),  # set by the model from its shape
     }
+
+
+EHCP_MEAN_INTENSITY = 5 / 8  # mean of Beta(5, 3), the intensity of children with a plan
+
+
+def needs_special_school(spec: PopulationSpec, sen: np.ndarray, intensity: np.ndarray,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Children whose plan names a special school: the published non-mainstream share of plans,
+    more likely the more intense the need."""
+    p = (1 - spec.ehcp_in_mainstream) * intensity / EHCP_MEAN_INTENSITY
+    return (sen == SEN.EHCP) & (rng.random(len(sen)) < p)
 
 
 def draw_families(n: int, fsm: np.ndarray, rng: np.random.Generator) -> dict:
@@ -178,8 +189,9 @@ def _assign_schools(pupils: Table, schools: Table, rng: np.random.Generator) -> 
 
 def build_population(spec: PopulationSpec, rng: np.random.Generator, scale: float = 1.0) -> Population:
     """Draw a whole LA: characteristics, families, schools, starting statuses."""
-    weight = 1.0 / scale
+    full = spec.n_pupils
     spec = spec.scaled(scale) if scale != 1.0 else spec
+    weight = full / spec.n_pupils  # 1 / scale, exact after rounding and the 100-pupil floor
     n = spec.n_pupils
     year_group = np.sort(rng.integers(0, N_YEARS, size=n))
     pupils = Table.empty(PUPIL_COLUMNS, n)
@@ -195,8 +207,7 @@ def build_population(spec: PopulationSpec, rng: np.random.Generator, scale: floa
     # Starting statuses near the published stocks; older and SEN pupils more often out.
     pupils.status[:] = Status.ON_ROLL
     ehcp = np.flatnonzero(pupils.sen == SEN.EHCP)
-    intensity = pupils.need_intensity[ehcp]
-    in_special = rng.random(len(ehcp)) < (1 - spec.ehcp_in_mainstream) * intensity / intensity.mean()
+    in_special = needs_special_school(spec, pupils.sen[ehcp], pupils.need_intensity[ehcp], rng)
     pupils.status[ehcp[in_special]] = Status.SPECIAL
     risk = _EXIT_BY_YEAR[year_group] * (1 + 1.5 * (pupils.sen > 0)) * (1 + 0.5 * pupils.fsm)
     risk = risk / risk.mean()

@@ -31,8 +31,17 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _scalar_mix(value: int) -> np.uint64:
-    return _mix(np.array([value % (1 << 64)], dtype=np.uint64))[0]
+_MASK = (1 << 64) - 1
+
+
+def _scalar_mix(value: int) -> int:
+    """SplitMix64 finaliser on one Python int (no array overhead for the per-call key)."""
+    x = value & _MASK
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
 
 
 class Stream:
@@ -45,12 +54,17 @@ class Stream:
 
     def uniform(self, ids: np.ndarray, counter: int | np.ndarray) -> np.ndarray:
         """Uniforms in [0, 1): one per id, a pure function of (stream, id, counter)."""
-        x = (np.asarray(ids, dtype=np.uint64) + np.uint64(self.key)) * _GOLDEN
+        x = np.atleast_1d(np.asarray(ids)).astype(np.uint64)
+        if len(x) == 0:
+            return np.zeros(0)
+        x += np.uint64(self.key)
+        x *= _GOLDEN
         if np.ndim(counter) == 0:
-            x ^= _scalar_mix(self._base + int(counter) * 0x632BE59BD9B4E019)
+            x ^= np.uint64(_scalar_mix(self._base + int(counter) * 0x632BE59BD9B4E019))
         else:
-            c = np.asarray(counter, dtype=np.uint64) * np.uint64(0x632BE59BD9B4E019)
-            x ^= _mix(c + np.uint64(self._base))
+            c = np.asarray(counter).astype(np.uint64) * np.uint64(0x632BE59BD9B4E019)
+            c += np.uint64(self._base)
+            x ^= _mix(c)
         x = _mix(x)
         return (x >> _S11).astype(np.float64) * _TO_UNIT
 

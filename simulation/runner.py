@@ -21,12 +21,13 @@ import pandas as pd
 from . import timeline as tl
 from .model import SchoolExitModel
 from .observe import EVENT_FIELDS, METRICS
-from .params import ParameterError
+from .params import ParameterError, resolve
 from .scenario import Scenario, load_scenario
 from .state import Status
 
 ID_COLUMNS = ["scenario", "replicate", "seed", "la"]
-WEEK_COLUMNS = ["t_week", "year_index", "week"] + [s.name.lower() for s in Status] + ["in_distress", "ehcp_queue"]
+STATUS_COLUMNS = [name.lower() for name, _ in Status.items()]
+WEEK_COLUMNS = ["t_week", "year_index", "week"] + STATUS_COLUMNS + ["in_distress", "ehcp_queue"]
 
 
 @dataclass
@@ -55,7 +56,8 @@ def run(scenario: Scenario, seed: int | None = None, *, replicate: int = 0, year
         years_df.insert(i, k, v)
     weekly = np.array(model.observer.weekly)
     weeks_df = pd.DataFrame(weekly, columns=WEEK_COLUMNS).astype("int64")
-    weeks_df[[s.name.lower() for s in Status]] = weeks_df[[s.name.lower() for s in Status]] * model.weight
+    counted = STATUS_COLUMNS + ["in_distress", "ehcp_queue"]
+    weeks_df[counted] = weeks_df[counted] * model.weight
     weeks_df["year_index"] -= scenario.burn_in
     weeks_df.insert(0, "academic_year", scenario.population.start_year + weeks_df["year_index"])
     weeks_df = weeks_df.drop(columns="year_index")
@@ -93,9 +95,9 @@ def simulate(params: dict, seed: int, scenario: str | Path | Scenario = "scenari
         scenario = _SCENARIO_CACHE[key]
     merged = {**scenario.parameters, **params}
     try:
-        scenario.with_(parameters=merged).params()
+        resolve(merged, where="simulate")
     except ParameterError as exc:
-        raise ParameterError(f"simulate: {exc}") from None
+        raise ParameterError(str(exc)) from None
     result = run(scenario.with_(parameters=merged), seed=seed)
     row = result.summary.iloc[0]
     return {k: float(row[k]) for k in METRICS}
@@ -124,7 +126,7 @@ def run_many(scenarios: Scenario | Sequence[Scenario], replicates: int, *, worke
             if progress:
                 progress(i + 1, len(jobs))
         return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_mp_context()) as pool:
         futures = [pool.submit(_run_job, job) for job in jobs]
         results = []
         for i, fut in enumerate(futures):
@@ -132,6 +134,15 @@ def run_many(scenarios: Scenario | Sequence[Scenario], replicates: int, *, worke
             if progress:
                 progress(i + 1, len(jobs))
         return results
+
+
+def _mp_context():
+    """Fork where the platform has it: workers start with the parent's code already imported
+    (Mesa sets the global start method to spawn, which re-imports the package in every worker)."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def combine(results: Sequence[RunResult]) -> dict[str, pd.DataFrame]:

@@ -44,7 +44,23 @@ class Scenario:
         return resolve(self.parameters, where=self.source or self.name)
 
     def with_(self, **changes) -> Scenario:
+        """A copy with ``changes``, validated as a scenario file would be."""
         s = dataclasses.replace(self, **changes)
+        where = s.source or s.name
+        if not 0 < s.scale <= 1:
+            raise ScenarioError(f"{where}: scale = {s.scale!r} (allowed: a number in (0, 1])")
+        for key, (low, high) in _INTS.items():
+            value = getattr(s, key)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ScenarioError(f"{where}: {key} = {value!r} (allowed: whole number {low} to {high})")
+        try:
+            resolve(s.parameters, where=f"{where}: parameters")
+        except ParameterError as exc:
+            raise ScenarioError(str(exc)) from None
+        late = [iv for iv in s.interventions if iv.start_year >= s.years]
+        if late:
+            raise ScenarioError(f"{where}: interventions[{late[0].type}] start_year = {late[0].start_year} is after "
+                                f"the horizon ({s.years} evaluation years)")
         return dataclasses.replace(s, sha256=_hash(s.to_dict()))
 
     def to_dict(self) -> dict:
@@ -91,7 +107,7 @@ def load_scenario(path: str | Path) -> Scenario:
         if "extends" in parent:
             raise ScenarioError(f"{path}: extends = {raw['extends']!r} itself extends "
                                 f"{parent['extends']!r} (allowed: one level)")
-        merged.update(parent)
+        merged.update({k: v for k, v in parent.items() if k != "name"})  # a child is named after itself
         merged["parameters"] = dict(parent.get("parameters", {}))
         merged["population"] = dict(parent.get("population", {}))
     for key, value in raw.items():

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import timeline as tl
 from .dynamics import hazards
-from .moves import ap_places_free, choose_schools, move
+from .moves import ap_places_free, choose_schools, move, refresh_school_traits
 from .state import Form, Kind, Phase, Reason, Route, Status
 
 if TYPE_CHECKING:
@@ -35,33 +35,42 @@ def initialise(m: SchoolExitModel, rng: np.random.Generator) -> None:
     offroll = rng.beta(p["offroll_beta_a"], p["offroll_beta_b"], size=n)
     sc.offroll_propensity[:] = np.where(sc.phase == Phase.SECONDARY, offroll,
                                         np.where(sc.phase == Phase.PRIMARY, 0.1 * offroll, 0.0))
+    sc.offroll_base[:] = sc.offroll_propensity
     sc.policy_draw[:] = rng.random(n)
     sc.fines_first[:] = sc.policy_draw < p["fines_first_share"]
+
+
+def new_year(m: SchoolExitModel) -> None:
+    """Deterrence from an inspection finding wears off: propensity drifts a fifth of the way back."""
+    sc = m.schools
+    sc.offroll_propensity[:] += DETERRENCE_DECAY * (sc.offroll_base - sc.offroll_propensity)
+    sc.scrutiny[:] *= 1.0 - DETERRENCE_DECAY
+    refresh_school_traits(m)
+
+
+DETERRENCE_DECAY = 0.2  # assumption
 
 
 def responses(m: SchoolExitModel) -> None:
     """Half-term attendance reviews (fines or support), then suspensions and exclusions."""
     if m.week in tl.HALF_TERM_ENDS:
         _attendance_review(m)
-    pu, p, sc = m.pupils, m.p, m.schools
-    on_roll = pu.status <= Status.SPECIAL
-    risk = hazards.behaviour_risk(pu.fsm, pu.sen, pu.need, pu.stress, pu.year_group >= 7, p)
-    school_prop = sc.exclusion_propensity[pu.school]
-    special = pu.status == Status.SPECIAL
-    hazard = p["suspension_hazard"] * pu.behaviour_frailty * risk * np.sqrt(school_prop) * on_roll
-    hazard *= np.where(special, 0.5, 1.0)
-    hit = m.clocks["suspension"].advance_all(hazard, pu.uid)
+    pu, p = m.pupils, m.p
+    risk = pu.behaviour_base * (1.0 + p["behaviour_stress_mult"] * pu.stress)
+    mainstream = pu.status == Status.ON_ROLL
+    # Special schools suspend at half the rate; a school's exclusion culture enters suspensions damped.
+    at_risk = mainstream + np.float32(0.5) * (pu.status == Status.SPECIAL)
+    hit = m.clocks["suspension"].advance_all(
+        risk * pu.school_exclusion_sqrt * (at_risk * np.float32(p["suspension_hazard"])), pu.uid)
     if len(hit):
         pu.suspensions[hit] += 1
         pu.stress[hit] = np.minimum(pu.stress[hit] + p["stress_from_suspension"], 1.0)
         fam = pu.family[hit]
         m.families.trust[fam] = np.maximum(m.families.trust[fam] - 0.05, 0.0)
-        pu.sessions_missed[hit] += 0.2
+        pu.sessions_missed[hit] += np.minimum(0.2, pu.sessions_possible[hit] - pu.sessions_missed[hit])
         m.log.record(m, Kind.SUSPENSION, hit)
-    mainstream = np.flatnonzero(pu.status == Status.ON_ROLL)
-    pex_h = hazards.exclusion_hazard(risk[mainstream], school_prop[mainstream], pu.suspensions[mainstream], p)
-    excluded = m.clocks["exclusion"].advance(mainstream, pex_h * pu.behaviour_frailty[mainstream], pu.uid)
-    exclude(m, excluded)
+    pex_h = hazards.exclusion_hazard(risk, pu.school_exclusion, pu.suspensions, p) * mainstream
+    exclude(m, m.clocks["exclusion"].advance_all(pex_h, pu.uid))
 
 
 def _attendance_review(m: SchoolExitModel) -> None:
@@ -103,13 +112,12 @@ def exclude(m: SchoolExitModel, idx: np.ndarray) -> None:
 def offrolling(m: SchoolExitModel) -> None:
     """Pressure on costly pupils in schools with a propensity to off-roll, and what families do."""
     pu, p, sc, fam = m.pupils, m.p, m.schools, m.families
-    idx = np.flatnonzero((pu.status == Status.ON_ROLL) & (pu.year_group >= 7))
-    prop = sc.offroll_propensity[pu.school[idx]]
-    rate = np.divide(pu.sessions_missed[idx], pu.sessions_possible[idx],
-                     out=np.zeros(len(idx), np.float32), where=pu.sessions_possible[idx] > 0)
-    cost = hazards.offroll_cost(rate, pu.suspensions[idx], pu.unmet_need[idx], pu.need_intensity[idx], pu.fsm[idx])
-    peak = tl.is_peak_pressure(pu.year_group[idx], m.week)
-    hit = m.clocks["offroll"].advance(idx, hazards.pressure_hazard(prop, peak, cost, p), pu.uid)
+    in_secondary = (pu.status == Status.ON_ROLL) & (pu.year_group >= 7)
+    prop = pu.school_offroll * in_secondary
+    rate = pu.sessions_missed / np.maximum(pu.sessions_possible, 1.0)
+    cost = hazards.offroll_cost(rate, pu.suspensions, pu.unmet_need, pu.need_intensity, pu.fsm)
+    peak = tl.is_peak_pressure(pu.year_group, m.week)
+    hit = m.clocks["offroll"].advance_all(hazards.pressure_hazard(prop, peak, cost, p), pu.uid)
     if len(hit) == 0:
         return
     stream = m.streams["offroll_choice"]
@@ -120,7 +128,7 @@ def offrolling(m: SchoolExitModel) -> None:
     u_more = stream.uniform(pu.uid[hit], 4 * m.t_week + 3)
     m.log.record(m, Kind.PRESSURE, hit, value=form.astype(np.float64))
     fam.trust[f] = np.maximum(fam.trust[f] - 0.1, 0.0)
-    prior = rate[np.searchsorted(idx, hit)]
+    prior = rate[hit]
 
     leaves = comply & ((form == Form.ULTIMATUM) | (form == Form.EHE_LETTER))
     to_ehe = leaves & ((form == Form.EHE_LETTER) | (u_dest < p["coerced_to_ehe_share"]))
@@ -145,9 +153,16 @@ def offrolling(m: SchoolExitModel) -> None:
     exclude(m, hit[refused])
 
 
-def _transfer(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded: Reason, u: np.ndarray) -> None:
-    if len(idx):
-        move(m, idx, Status.ON_ROLL, true, recorded, school=choose_schools(m, idx, u, exclude=m.pupils.school[idx]))
+def _transfer(m: SchoolExitModel, idx: np.ndarray, true: int, recorded: int, u: np.ndarray) -> None:
+    """Move pupils to another school. Where the LA has no other school of the phase, a managed move
+    fails (the pupil stays) and a pushed-out pupil's destination is unknown."""
+    if len(idx) == 0:
+        return
+    school = choose_schools(m, idx, u, exclude=m.pupils.school[idx])
+    ok = school >= 0
+    move(m, idx[ok], Status.ON_ROLL, true, recorded, school=school[ok])
+    if true == Reason.OFFROLLED_TRANSFER:
+        move(m, idx[~ok], Status.CME, Reason.OFFROLLED_UNKNOWN, Reason.UNEXPLAINED)
 
 
 def ofsted(m: SchoolExitModel) -> None:
@@ -173,5 +188,6 @@ def ofsted(m: SchoolExitModel) -> None:
         if found:
             sc.offroll_propensity[j] *= 1.0 - p["inspection_deterrence"]
             sc.scrutiny[j] = 1.0
+            pu.school_offroll[pu.school == j] = sc.offroll_propensity[j]
         m.inspections.append((m.year_index, int(j), found))
 

@@ -9,14 +9,50 @@ was refilled, which is the same in every scenario (common random numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
 
 SLOT_BITS = 24
 
 
-class Status(IntEnum):
+class _CodesMeta(type):
+    """Iterable, sized namespace of integer codes whose members are plain ``int``.
+
+    Plain ints matter for speed: numpy compares an int8 array with a Python int in place,
+    but casts the whole array to int64 to compare it with an ``IntEnum`` member (7x slower).
+    """
+
+    def __iter__(cls):
+        return iter(cls._codes)
+
+    def __len__(cls) -> int:
+        return len(cls._codes)
+
+    def __contains__(cls, value) -> bool:
+        return value in cls._names
+
+
+class Codes(metaclass=_CodesMeta):
+    _codes: tuple[int, ...] = ()
+    _names: dict[int, str] = {}
+
+    def __init_subclass__(cls):
+        members = {k: v for k, v in vars(cls).items() if k.isupper() and isinstance(v, int)}
+        cls._names = {v: k for k, v in members.items()}
+        cls._codes = tuple(sorted(cls._names))
+        if len(cls._names) != len(members):
+            raise TypeError(f"duplicate code in {cls.__name__}")
+
+    @classmethod
+    def name_of(cls, code: int) -> str:
+        return cls._names[int(code)]
+
+    @classmethod
+    def items(cls) -> list[tuple[str, int]]:
+        return [(cls._names[c], c) for c in cls._codes]
+
+
+class Status(Codes):
     ON_ROLL = 0  # mainstream school roll
     SPECIAL = 1  # special school roll
     AP = 2  # alternative provision / pupil referral unit
@@ -31,13 +67,13 @@ IN_SCHOOL = (Status.ON_ROLL, Status.SPECIAL, Status.AP)
 ON_SCHOOL_ROLL = (Status.ON_ROLL, Status.SPECIAL)
 
 
-class SEN(IntEnum):
+class SEN(Codes):
     NONE = 0
     SUPPORT = 1
     EHCP = 2
 
 
-class Need(IntEnum):
+class Need(Codes):
     NONE = 0
     ASD = 1
     SLCN = 2
@@ -47,13 +83,13 @@ class Need(IntEnum):
     OTHER = 6
 
 
-class Phase(IntEnum):
+class Phase(Codes):
     PRIMARY = 0
     SECONDARY = 1
     SPECIAL = 2
 
 
-class EHCPStage(IntEnum):
+class EHCPStage(Codes):
     NONE = 0
     DECIDING = 1  # request made, six-week decision pending
     TRIBUNAL = 2  # refused, appeal lodged, awaiting hearing
@@ -61,7 +97,7 @@ class EHCPStage(IntEnum):
     ASSESSING = 4  # assessment under way
 
 
-class Reason(IntEnum):
+class Reason(Codes):
     """True and recorded reasons for a move between statuses."""
 
     NONE = 0
@@ -87,9 +123,10 @@ class Reason(IntEnum):
     SPECIAL_PLACEMENT = 20
     REINTEGRATION = 21
     AGED_OUT = 22
+    STARTED_SCHOOL = 23  # a new Reception child joins a school roll
 
 
-class Kind(IntEnum):
+class Kind(Codes):
     """Kinds of event in the log; MOVE rows are status changes."""
 
     MOVE = 0
@@ -109,7 +146,7 @@ class Kind(IntEnum):
     EHCP_AGREED = 14
 
 
-class Form(IntEnum):
+class Form(Codes):
     """Forms off-rolling pressure takes."""
 
     ULTIMATUM = 0
@@ -118,7 +155,7 @@ class Form(IntEnum):
     PART_TIME = 3
 
 
-class Route(IntEnum):
+class Route(Codes):
     NONE = 0
     GENUINE = 1
     NO_CHOICE = 2
@@ -141,10 +178,15 @@ PUPIL_COLUMNS: dict[str, type] = {
     "absence_propensity": np.float32,  # mean 1, lognormal
     "behaviour_frailty": np.float32,  # mean 1, gamma
     "base_absence": np.float32,  # absence share before stress, from propensity, FSM and SEN
+    "behaviour_base": np.float32,  # frailty x relative risks fixed by who the pupil is
+    "genuine_ehe_hazard": np.float32,  # weekly hazard of choosing home education from preference
     # where the pupil is
     "status": np.int8,
     "school": np.int32,  # -1 when not on a school roll
-    "weeks_in_status": np.int16,
+    "school_exclusion": np.float32,  # copies of the school's traits (0 when not on a roll)
+    "school_exclusion_sqrt": np.float32,
+    "school_offroll": np.float32,
+    "status_since_week": np.int32,  # weeks in status = t_week - status_since_week
     "ehe_route": np.int8,  # Route of the current home education
     # weekly state
     "stress": np.float32,
@@ -196,6 +238,7 @@ SCHOOL_COLUMNS: dict[str, type] = {
     "fines_first": np.bool_,
     "exclusion_propensity": np.float32,
     "offroll_propensity": np.float32,
+    "offroll_base": np.float32,  # propensity before any inspection finding
     "scrutiny": np.float32,  # 0-1, rises after a finding
     "feeder": np.int32,  # for primaries: the secondary most pupils move to
     "policy_draw": np.float32,  # fixed uniform: fines-first when below the fines-first share

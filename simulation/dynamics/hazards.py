@@ -7,18 +7,30 @@ import numpy as np
 from ..state import SEN, Form, Need, Route
 
 
+def behaviour_static_risk(fsm, sen, need, secondary, p: dict) -> np.ndarray:
+    """The part of behaviour risk fixed by who the pupil is (changes only with SEN or year)."""
+    rr = np.where(fsm, p["rr_fsm"], 1.0)
+    rr = rr * np.array([1.0, p["rr_sen_support"], p["rr_ehcp"]])[sen]
+    rr = rr * np.where(need == Need.SEMH, p["rr_semh"], 1.0)
+    return rr * np.where(secondary, p["secondary_behaviour_mult"], 1.0)
+
+
 def behaviour_risk(fsm, sen, need, stress, secondary, p: dict) -> np.ndarray:
     """Relative risk of suspension and exclusion from pupil characteristics and stress."""
-    rr = np.where(fsm, p["rr_fsm"], 1.0)
-    rr = rr * np.choose(sen, [1.0, p["rr_sen_support"], p["rr_ehcp"]])
-    rr = rr * np.where(need == Need.SEMH, p["rr_semh"], 1.0)
-    rr = rr * (1.0 + p["behaviour_stress_mult"] * stress)
-    return rr * np.where(secondary, p["secondary_behaviour_mult"], 1.0)
+    return behaviour_static_risk(fsm, sen, need, secondary, p) * (1.0 + p["behaviour_stress_mult"] * stress)
+
+
+def escalation(suspensions, elasticity: float) -> np.ndarray:
+    """(1 + suspensions this year) ** elasticity; computed only where there were suspensions."""
+    out = np.ones(len(suspensions), dtype=np.float32)
+    some = np.flatnonzero(suspensions)
+    out[some] = np.power(1.0 + suspensions[some], elasticity)
+    return out
 
 
 def exclusion_hazard(risk, school_propensity, suspensions, p: dict) -> np.ndarray:
     """Permanent exclusion escalates with this year's suspensions (elasticity ``pex_escalation``)."""
-    return p["pex_hazard"] * risk * school_propensity * np.power(1.0 + suspensions, p["pex_escalation"])
+    return p["pex_hazard"] * risk * school_propensity * escalation(suspensions, p["pex_escalation"])
 
 
 def offroll_cost(absence_rate, suspensions, unmet, intensity, fsm) -> np.ndarray:
@@ -36,8 +48,9 @@ def choose_form(u: np.ndarray, p: dict) -> np.ndarray:
                         p["form_weight_managed_move"], p["form_weight_part_time"]])
     if weights.sum() <= 0:
         weights = np.ones(4)
-    cum = np.cumsum(weights / weights.sum())
-    return np.minimum(np.searchsorted(cum, u, side="right"), Form.PART_TIME).astype(np.int8)
+    cum = np.cumsum(weights)
+    # side="right" skips zero-weight forms; u < 1 keeps u * total below the last edge
+    return np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), Form.PART_TIME).astype(np.int8)
 
 
 def p_comply(advocacy, trust, p: dict) -> np.ndarray:
@@ -47,15 +60,23 @@ def p_comply(advocacy, trust, p: dict) -> np.ndarray:
 
 def ehe_hazards(stress, distress, unmet, fines, trust, preference, capacity, p: dict):
     """Weekly hazards of leaving for home education: (genuine, no choice)."""
-    genuine = p["ehe_genuine_hazard"] * preference * (0.5 + capacity)
+    return (genuine_ehe_hazard(preference, capacity, p),
+            no_choice_ehe_hazard(stress, distress, unmet, fines, trust, p))
+
+
+def genuine_ehe_hazard(preference, capacity, p: dict) -> np.ndarray:
+    return p["ehe_genuine_hazard"] * preference * (0.5 + capacity)
+
+
+def no_choice_ehe_hazard(stress, distress, unmet, fines, trust, p: dict) -> np.ndarray:
     s0 = p["ehe_stress_threshold"]
-    strain = np.clip((stress - s0) / (1.0 - s0), 0.0, 1.0) + 0.5 * distress + 0.3 * unmet
-    push = strain * (1.0 + p["ehe_fines_push"] * fines) * (1.5 - trust)
-    return genuine, p["ehe_no_choice_hazard"] * push
+    strain = (np.clip((stress - s0) / (1.0 - s0), 0.0, 1.0) + p["ehe_distress_weight"] * distress
+              + p["ehe_unmet_weight"] * unmet)
+    return p["ehe_no_choice_hazard"] * strain * (1.0 + p["ehe_fines_push"] * fines) * (1.5 - trust)
 
 
 def return_hazard(route, september: bool, p: dict) -> np.ndarray:
-    mult = np.choose(route, [1.0, p["return_mult_genuine"], p["return_mult_no_choice"], p["return_mult_coerced"]])
+    mult = np.array([1.0, p["return_mult_genuine"], p["return_mult_no_choice"], p["return_mult_coerced"]])[route]
     return p["ehe_return_hazard"] * mult * (p["september_return_mult"] if september else 1.0)
 
 
@@ -65,5 +86,6 @@ def ehcp_request_hazard(intensity, unmet, advocacy, sen, p: dict) -> np.ndarray:
     return np.where(sen == SEN.SUPPORT, base, 0.0)
 
 
-__all__ = ["Route", "behaviour_risk", "choose_form", "ehcp_request_hazard", "ehe_hazards",
-           "exclusion_hazard", "offroll_cost", "p_comply", "pressure_hazard", "return_hazard"]
+__all__ = ["Route", "behaviour_risk", "behaviour_static_risk", "choose_form", "ehcp_request_hazard",
+           "ehe_hazards", "escalation", "exclusion_hazard", "genuine_ehe_hazard", "no_choice_ehe_hazard",
+           "offroll_cost", "p_comply", "pressure_hazard", "return_hazard"]

@@ -18,5 +18,5 @@ def serve_oldest(waiting: np.ndarray, joined_week: np.ndarray, n_served: int) ->
 def weekly_capacity(base_per_week: float, backlog: int, backlog_response: float, carry: float) -> tuple[int, float]:
     """Whole services this week from a fractional rate; ``carry`` keeps the fraction for next week."""
     rate = base_per_week + backlog_response * backlog + carry
-    n = int(rate)
-    return n, rate - n
+    n = int(rate + 1e-9)  # 0.1 added ten times is 0.999...: count it as the one service it is
+    return n, max(rate - n, 0.0)

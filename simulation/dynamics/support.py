@@ -29,11 +29,16 @@ def share_met(school: np.ndarray, tier: np.ndarray, demand: np.ndarray, capacity
         frac = np.ones(n_schools)
         np.divide(remaining, wanted, out=frac, where=wanted > 0)
         np.minimum(frac, 1.0, out=frac)
-        remaining -= frac * wanted
-        share[m] = frac[school[m]]
+        remaining = np.maximum(remaining - frac * wanted, 0.0)  # no negative remainder from rounding
+        share[m] = np.where(demand[m] > 0, frac[school[m]], 1.0)
     return share
 
 
 def unmet_need(intensity: np.ndarray, share: np.ndarray, fidelity: np.ndarray | float) -> np.ndarray:
     """Unmet need on 0-1: intensity times the undelivered share (plans deliver at most ``fidelity``)."""
     return intensity * (1.0 - fidelity * share)
+
+
+def unmet_pastoral(share: np.ndarray, weight: float) -> np.ndarray:
+    """A stressed pupil without SEN who gets no pastoral help carries unmet need ``weight``."""
+    return weight * (1.0 - share)

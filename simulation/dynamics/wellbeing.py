@@ -25,7 +25,8 @@ def update_stress(stress: np.ndarray, recovery: float | np.ndarray, inputs: np.n
 
 
 def update_distress(distress: np.ndarray, stress: np.ndarray, s_on: float, s_off: float) -> np.ndarray:
-    return np.where(distress, stress > s_off, stress > s_on)
+    """Enter above ``s_on``; once in, stay while above ``s_off`` (s_off < s_on)."""
+    return (stress > s_on) | (distress & (stress > s_off))
 
 
 def absence_share(
@@ -41,8 +42,8 @@ def absence_share(
     """Share of this week's sessions missed."""
     powered = stress * stress if shape == 2.0 else np.power(stress, shape)
     q = base + slope * powered
-    q = np.maximum(q, np.where(distress, distress_absence, 0.0))
-    q = np.maximum(q, np.where(part_time, part_time_absence, 0.0))
+    q = np.maximum(q, distress * np.float32(distress_absence))
+    q = np.maximum(q, part_time * np.float32(part_time_absence))
     return np.minimum(q, 1.0)
 
 

@@ -1,0 +1,383 @@
+"""Performance figures beside the budget of DESIGN.md section 8, in one run (``make bench``).
+
+Prints a table; nothing here asserts. The figures:
+
+(i)   the reference LA (scenarios/baseline.toml, 80,000 pupils): model build plus the
+      scenario's burn-in and 5 evaluation years of weekly steps, timed inside a fresh
+      process; that process's peak resident memory (imports included) from ``wait4``;
+(ii)  the whole command ``school-exit run scenarios/baseline.toml --years 5 --replicates 1``;
+(iii) a sweep-sized run: the same scenario at scale 0.125 (10,000 pupils), burn-in plus 5 years;
+(iv)  the cost per pupil-week of the model's weekly step against the per-agent Mesa
+      reference of the hot rules (``benchmarks/reference_mesa.py``).
+
+``--quick`` shortens every run (one year, no burn-in, fewer weeks for (iv)) and scales
+the time budgets pro rata by weeks, so it is a smoke test, not a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "benchmarks") not in sys.path:  # reference_mesa, however this file is run
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+SCENARIO = ROOT / "scenarios" / "baseline.toml"
+WEEKS_PER_YEAR = 52  # as simulation.timeline.WEEKS_PER_YEAR
+
+# DESIGN.md section 8.
+BUDGET_REFERENCE_S = 2.0
+BUDGET_CLI_S = 3.0
+BUDGET_MEMORY_MIB = 1024.0
+BUDGET_SWEEP_S = 0.3
+BUDGET_RATIO = 50.0
+SWEEP_SCALE = 0.125
+REFERENCE_AGENT_SCALE = 0.05  # about 3,900 pupils on a school roll for the per-agent reference
+
+
+# --- child processes ------------------------------------------------------------------------------
+
+
+def child_run(scale: float, years: int, burn_in: int | None) -> None:
+    """Build and run the model once in this (fresh) process; print the timings as JSON."""
+    from simulation import SchoolExitModel, load_scenario
+
+    scenario = load_scenario(SCENARIO)
+    changes = {"years": years, "scale": scale}
+    if burn_in is not None:
+        changes["burn_in"] = burn_in
+    scenario = scenario.with_(**changes)
+    weeks = (scenario.burn_in + scenario.years) * WEEKS_PER_YEAR
+    t0 = time.perf_counter()
+    model = SchoolExitModel(scenario, seed=scenario.seed)
+    t1 = time.perf_counter()
+    model.run_for(weeks)
+    t2 = time.perf_counter()
+    print(
+        json.dumps(
+            {
+                "seconds": t2 - t0,
+                "build_seconds": t1 - t0,
+                "pupils": len(model.pupils),
+                "weeks": weeks,
+                "burn_in": scenario.burn_in,
+                "years": scenario.years,
+            }
+        )
+    )
+
+
+@dataclass
+class Finished:
+    returncode: int
+    seconds: float  # wall time of the whole process, seen from outside
+    peak_mib: float  # the process's peak resident memory
+    stdout: str
+    stderr: str
+
+
+def run_process(cmd: list[str], cwd: Path = ROOT) -> Finished:
+    """Run ``cmd`` to completion; ``wait4`` gives that process's own peak memory."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Finished(proc.returncode, seconds, usage.ru_maxrss / 1024.0, out.read(), err.read())
+
+
+def model_in_child(scale: float, years: int, burn_in: int | None, repeats: int) -> dict:
+    """Median in-process seconds over ``repeats`` fresh processes, and the largest peak memory."""
+    runs, peaks = [], []
+    for _ in range(max(1, repeats)):
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child-run",
+            str(scale),
+            str(years),
+            "-1" if burn_in is None else str(burn_in),
+        ]
+        done = run_process(cmd)
+        if done.returncode != 0:
+            raise RuntimeError(f"benchmark child failed (exit {done.returncode}):\n{done.stderr}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        peaks.append(done.peak_mib)
+    result = dict(runs[0])
+    result["seconds"] = statistics.median(r["seconds"] for r in runs)
+    result["build_seconds"] = statistics.median(r["build_seconds"] for r in runs)
+    result["peak_mib"] = max(peaks)
+    return result
+
+
+def cli_run(years: int) -> tuple[str, Finished | None]:
+    """The whole ``school-exit run`` process, or the reason it cannot run."""
+    exe = Path(sys.executable).with_name("school-exit")
+    if importlib.util.find_spec("simulation.cli") is None:
+        return "not available (simulation/cli.py not written yet)", None
+    if not exe.exists():
+        return f"not available ({exe} missing: reinstall the package)", None
+    with tempfile.TemporaryDirectory() as out:
+        done = run_process(
+            [
+                str(exe),
+                "run",
+                str(SCENARIO),
+                "--years",
+                str(years),
+                "--replicates",
+                "1",
+                "--out",
+                out,
+            ]
+        )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"failed (exit {done.returncode}): {last}", done
+    return "", done
+
+
+# --- per pupil-week: the model against the per-agent reference ----------------------------------
+
+
+def per_pupil_week(weeks: int) -> dict:
+    """Seconds per pupil-week of: the Mesa reference, its vectorised twin, and the real model."""
+    from reference_mesa import ExitDraws, ReferenceModel, build_state, vectorised_week
+
+    from simulation import SchoolExitModel, load_scenario
+    from simulation.params import defaults
+
+    p = defaults()
+    state = build_state(REFERENCE_AGENT_SCALE, seed=1, p=p)
+    reference = ReferenceModel(state.copy(), p, seed=1)
+    t0 = time.perf_counter()
+    for _ in range(weeks):
+        reference.step()
+    ref_s = (time.perf_counter() - t0) / (state.n_pupils * weeks)
+
+    fast = state.copy()
+    draws = ExitDraws(fast.n_pupils, seed=1)
+    t0 = time.perf_counter()
+    for _ in range(weeks):
+        vectorised_week(fast, p, draws)
+    twin_s = (time.perf_counter() - t0) / (fast.n_pupils * weeks)
+
+    # The real model from the first week of a year (term weeks, observed: no burn-in).
+    scenario = load_scenario(SCENARIO).with_(burn_in=0)
+    model_s = {}
+    for label, scale in (("full", 1.0), ("small", REFERENCE_AGENT_SCALE)):
+        model = SchoolExitModel(scenario.with_(scale=scale), seed=scenario.seed)
+        t0 = time.perf_counter()
+        model.run_for(weeks)
+        model_s[label] = (time.perf_counter() - t0) / (len(model.pupils) * weeks)
+        model_s[label + "_pupils"] = len(model.pupils)
+    return {
+        "reference": ref_s,
+        "reference_pupils": state.n_pupils,
+        "twin": twin_s,
+        "weeks": weeks,
+        "model_full": model_s["full"],
+        "model_full_pupils": model_s["full_pupils"],
+        "model_small": model_s["small"],
+        "model_small_pupils": model_s["small_pupils"],
+    }
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+
+class Table:
+    def __init__(self, quick: bool):
+        self.quick = quick
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def section(self, title: str) -> None:
+        self.rows.append((title, "", "", ""))
+
+    def row(self, label: str, value: str, budget: str = "", met: bool | None = None) -> None:
+        verdict = "" if met is None else ("yes" if met else "NO")
+        if met is not None and self.quick:
+            verdict += "*"
+        self.rows.append(("  " + label, value, budget, verdict))
+
+    def print(self) -> None:
+        header = ("figure", "value", "budget", "met")
+        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(4)]
+        line = "  ".join("-" * w for w in widths)
+        print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+        print(line)
+        for r in self.rows:
+            if not any(r[1:]):
+                print(r[0])
+            else:
+                label, value, budget, met = r
+                cells = (
+                    label.ljust(widths[0]),
+                    value.rjust(widths[1]),
+                    budget.ljust(widths[2]),
+                    met,
+                )
+                print("  ".join(cells))
+        print(line)
+
+
+def _rate(pupil_weeks: float, seconds: float) -> str:
+    return f"{pupil_weeks / seconds / 1e6:.2f} M/s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="short smoke version; budgets pro rata"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="fresh processes per model figure (median)"
+    )
+    parser.add_argument(
+        "--child-run", nargs=3, metavar=("SCALE", "YEARS", "BURN_IN"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.child_run:
+        scale, years, burn_in = (
+            float(args.child_run[0]),
+            int(args.child_run[1]),
+            int(args.child_run[2]),
+        )
+        child_run(scale, years, None if burn_in < 0 else burn_in)
+        return 0
+
+    import mesa
+    import numpy as np
+
+    from simulation import load_scenario
+
+    quick = args.quick
+    years, burn_in = (1, 0) if quick else (5, None)
+    # Weeks of the runs the budgets speak of: the scenario's burn-in plus 5 years.
+    full_weeks = (load_scenario(SCENARIO).burn_in + 5) * WEEKS_PER_YEAR
+    table = Table(quick)
+    print(
+        f"school-exit benchmarks{' (quick)' if quick else ''}: python {platform.python_version()}, "
+        f"mesa {mesa.__version__}, numpy {np.__version__}, {os.cpu_count()} cores, "
+        f"{args.repeats} process(es) per model figure\n"
+    )
+
+    # (i) the reference LA in process
+    ref = model_in_child(1.0, years, burn_in, args.repeats)
+    pro_rata = ref["weeks"] / full_weeks
+    budget_ref = BUDGET_REFERENCE_S * pro_rata
+    table.section(
+        f"(i) reference LA, {SCENARIO.name}, build + burn-in {ref['burn_in']} + "
+        f"{ref['years']} years, in process"
+    )
+    table.row("pupils", f"{ref['pupils']:,}")
+    table.row("weeks", f"{ref['weeks']}")
+    table.row(
+        "wall seconds (build + steps)",
+        f"{ref['seconds']:.2f} s",
+        f"<= {budget_ref:.2g} s",
+        ref["seconds"] <= budget_ref,
+    )
+    table.row("  of which model build", f"{ref['build_seconds']:.2f} s")
+    table.row("pupil-weeks per second", _rate(ref["pupils"] * ref["weeks"], ref["seconds"]))
+    table.row(
+        "peak memory (whole process)",
+        f"{ref['peak_mib']:.0f} MiB",
+        "<= 1 GiB",
+        ref["peak_mib"] <= BUDGET_MEMORY_MIB,
+    )
+
+    # (ii) the command line, as a whole process
+    table.section(
+        f"(ii) school-exit run {SCENARIO.relative_to(ROOT)} --years {years} --replicates 1"
+    )
+    why, done = cli_run(years)
+    budget_cli = BUDGET_CLI_S * pro_rata
+    if done is None or done.returncode != 0:
+        table.row("wall seconds (whole process)", why, f"<= {budget_cli:.2g} s")
+    else:
+        table.row(
+            "wall seconds (whole process)",
+            f"{done.seconds:.2f} s",
+            f"<= {budget_cli:.2g} s",
+            done.seconds <= budget_cli,
+        )
+        table.row(
+            "peak memory (whole process)",
+            f"{done.peak_mib:.0f} MiB",
+            "<= 1 GiB",
+            done.peak_mib <= BUDGET_MEMORY_MIB,
+        )
+
+    # (iii) sweep-sized run
+    sweep = model_in_child(SWEEP_SCALE, years, burn_in, args.repeats)
+    budget_sweep = BUDGET_SWEEP_S * sweep["weeks"] / full_weeks
+    table.section(
+        f"(iii) sweep-sized run: scale {SWEEP_SCALE}, build + burn-in {sweep['burn_in']} + "
+        f"{sweep['years']} years, in process"
+    )
+    table.row("pupils", f"{sweep['pupils']:,}")
+    table.row("weeks", f"{sweep['weeks']}")
+    table.row(
+        "wall seconds (build + steps)",
+        f"{sweep['seconds']:.3f} s",
+        f"<= {budget_sweep:.2g} s",
+        sweep["seconds"] <= budget_sweep,
+    )
+    table.row("pupil-weeks per second", _rate(sweep["pupils"] * sweep["weeks"], sweep["seconds"]))
+    table.row("peak memory (whole process)", f"{sweep['peak_mib']:.0f} MiB")
+
+    # (iv) per pupil-week against the per-agent Mesa reference
+    cost = per_pupil_week(3 if quick else 8)
+    ratio = cost["reference"] / cost["model_full"]
+    table.section(f"(iv) weekly step per pupil-week, first {cost['weeks']} weeks of a year (term)")
+    table.row(
+        f"per-agent Mesa reference, hot rules ({cost['reference_pupils']:,} pupils)",
+        f"{cost['reference'] * 1e6:.2f} us",
+    )
+    table.row(
+        f"same rules vectorised (benchmarks twin, {cost['reference_pupils']:,} pupils)",
+        f"{cost['twin'] * 1e6:.3f} us",
+    )
+    table.row(
+        f"SchoolExitModel, every phase ({cost['model_full_pupils']:,} pupils)",
+        f"{cost['model_full'] * 1e6:.3f} us",
+    )
+    table.row(
+        f"SchoolExitModel, every phase ({cost['model_small_pupils']:,} pupils)",
+        f"{cost['model_small'] * 1e6:.3f} us",
+    )
+    table.row(
+        "ratio reference / model (reference LA)",
+        f"{ratio:.1f}x",
+        f">= {BUDGET_RATIO:g}x",
+        ratio >= BUDGET_RATIO,
+    )
+    table.row(
+        "ratio reference / model (same size)", f"{cost['reference'] / cost['model_small']:.1f}x"
+    )
+    table.row("ratio reference / vectorised twin", f"{cost['reference'] / cost['twin']:.0f}x")
+    table.print()
+    if quick:
+        print(
+            "* quick: shortened runs (1 year, no burn-in; 3 weeks for (iv)), time budgets pro rata "
+            "by weeks. Run without --quick for the real figures."
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Figures from the result tables, each saved as PNG and SVG with a CSV of the plotted numbers.
+
+Colours are the Okabe-Ito palette (safe for the common forms of colour blindness) and
+sizes are set for a slide. matplotlib runs with the non-interactive Agg backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
+
+# Status columns of the `weeks` table that count children (the population denominator).
+POPULATION_STATUSES = ["on_roll", "special", "ap", "s19", "ehe", "cme"]
+
+OUT_OF_SCHOOL = {  # column: (label, colour)
+    "ehe": ("Elective home education (EHE)", OKABE_ITO["blue"]),
+    "cme": ("Children missing education (CME)", OKABE_ITO["vermillion"]),
+    "s19": ("Section 19 provision (out of school, LA-arranged)", OKABE_ITO["bluish_green"]),
+    "ap": ("Alternative provision (AP)", OKABE_ITO["orange"]),
+}
+_LINESTYLES = ["-", "--", ":", "-."]
+WEEKS_PER_YEAR = 52
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path_stem: Path) -> tuple[Path, Path]:
+    path_stem.parent.mkdir(parents=True, exist_ok=True)
+    png, svg = path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")
+    fig.savefig(png, dpi=150, bbox_inches="tight")
+    fig.savefig(svg, bbox_inches="tight")
+    return png, svg
+
+
+def out_of_school_rates(weeks: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, status and week: median and 5th/95th percentile across replicates of
+    children per 1,000 (5-16 population: all statuses except ``left``), summed over LAs."""
+    need = {"scenario", "replicate", "t_week", "academic_year", "week", *POPULATION_STATUSES}
+    missing = sorted(need - set(weeks.columns))
+    if missing:
+        raise ValueError(f"weeks table: missing columns {', '.join(missing)}")
+    if weeks.empty:
+        raise ValueError("weeks table: no rows to plot")
+    keys = ["scenario", "replicate", "t_week", "academic_year", "week"]
+    summed = weeks.groupby(keys, sort=True)[POPULATION_STATUSES].sum().reset_index()
+    pop = summed[POPULATION_STATUSES].sum(axis=1).replace(0, np.nan)
+    start = summed.groupby("scenario")["t_week"].transform("min")
+    summed["weeks_since_start"] = summed["t_week"] - start
+    parts = []
+    for col in OUT_OF_SCHOOL:
+        rate = summed[["scenario", "weeks_since_start", "academic_year", "week"]].copy()
+        rate["status"] = col
+        rate["per_1000"] = summed[col] / pop * 1000
+        parts.append(rate)
+    long = pd.concat(parts, ignore_index=True)
+    g = long.groupby(
+        ["scenario", "status", "weeks_since_start", "academic_year", "week"], sort=False
+    )["per_1000"]
+    out = g.agg(
+        median="median",
+        p5=lambda s: s.quantile(0.05),
+        p95=lambda s: s.quantile(0.95),
+        n_replicates="count",
+    ).reset_index()
+    # Scenarios in the order they first appear, statuses in legend order.
+    order = {"scenario": list(dict.fromkeys(weeks["scenario"])), "status": list(OUT_OF_SCHOOL)}
+    for col, cats in order.items():
+        out[col] = pd.Categorical(out[col], categories=cats)
+    out = out.sort_values(["scenario", "status", "weeks_since_start"], kind="stable")
+    for col in order:
+        out[col] = out[col].astype(str)
+    out = out.reset_index(drop=True)
+    return out
+
+
+def plot_out_of_school(weeks: pd.DataFrame, path_stem: Path) -> dict[str, Path]:
+    """Children per 1,000 in EHE, CME, Section 19 provision and AP, week by week.
+
+    Lines are the median across replicates and the shaded band the 5-95% range. Writes
+    ``<path_stem>.png``, ``.svg`` and ``.csv`` (the plotted numbers) and returns their paths.
+    """
+    path_stem = Path(path_stem)
+    data = out_of_school_rates(weeks)
+    plt = _pyplot()
+    scenarios = list(dict.fromkeys(data["scenario"]))
+    n_rep = int(data["n_replicates"].max())
+
+    with plt.rc_context(
+        {
+            "font.size": 14,
+            "axes.titlesize": 17,
+            "axes.labelsize": 15,
+            "legend.fontsize": 12,
+            "xtick.labelsize": 13,
+            "ytick.labelsize": 13,
+        }
+    ):
+        fig, ax = plt.subplots(figsize=(12, 6.75))
+        for si, scen in enumerate(scenarios):
+            ls = _LINESTYLES[si % len(_LINESTYLES)]
+            for col, (label, colour) in OUT_OF_SCHOOL.items():
+                d = data[(data["scenario"] == scen) & (data["status"] == col)]
+                name = label if len(scenarios) == 1 else f"{label} - {scen}"
+                ax.plot(
+                    d["weeks_since_start"], d["median"], color=colour, lw=2.4, ls=ls, label=name
+                )
+                if n_rep > 1:
+                    ax.fill_between(
+                        d["weeks_since_start"], d["p5"], d["p95"], color=colour, alpha=0.2, lw=0
+                    )
+        # Mark the start of each academic year.
+        first = data[data["scenario"] == scenarios[0]]
+        year_starts = first[first["week"] == 0].drop_duplicates("weeks_since_start")
+        top = float(data[["median", "p95"]].max().max())
+        for x, year in zip(
+            year_starts["weeks_since_start"], year_starts["academic_year"], strict=True
+        ):
+            ax.axvline(x, color="0.75", lw=1, zorder=0)
+            ax.text(
+                x + 0.6,
+                top * 1.02,
+                f"{int(year)}/{(int(year) + 1) % 100:02d}",
+                fontsize=12,
+                color="0.35",
+                va="bottom",
+            )
+        ax.set_ylim(0, top * 1.12 if top > 0 else 1)
+        ax.set_xlim(0, max(float(data["weeks_since_start"].max()), 1))
+        ax.set_xlabel(
+            "Weeks since the start of the evaluation period (academic years start in September)"
+        )
+        ax.set_ylabel("Children per 1,000 aged 5-16")
+        where = scenarios[0] if len(scenarios) == 1 else ", ".join(scenarios)
+        if n_rep > 1:
+            how = f"line: median of {n_rep} replicates, band: 5-95% range"
+        else:
+            how = "one replicate (no uncertainty band)"
+        ax.set_title(
+            f"Children out of school or in alternative provision, per 1,000\n"
+            f"Scenario: {where}; {how}",
+            loc="left",
+        )
+        ax.grid(axis="y", color="0.9")
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+        png, svg = _save(fig, path_stem)
+        plt.close(fig)
+    csv = path_stem.with_suffix(".csv")
+    data.to_csv(csv, index=False)
+    return {"png": png, "svg": svg, "csv": csv}

@@ -1,0 +1,220 @@
+"""Published statistics the model is checked against, and the comparison table.
+
+The targets live in ``data/england_targets.csv`` (one row per published figure:
+``id, metric, value, low, high, unit, period, source, url, notes``). ``metric`` names
+a column of the ``years`` (or ``summary``) table, so a comparison is a lookup.
+
+A model value is *in range* when it lies in ``[low, high]``; *within 1.5x* when it
+lies in ``[value / 1.5, value * 1.5]``; otherwise a *MISS*. A metric the table does
+not have (or has only as missing values) is *not modelled*.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TARGETS_CSV = Path(__file__).parent / "data" / "england_targets.csv"
+TARGET_COLUMNS = [
+    "id",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "unit",
+    "period",
+    "source",
+    "url",
+    "notes",
+]
+
+IN_RANGE = "in range"
+WITHIN = "within 1.5x"
+MISS = "MISS"
+NOT_MODELLED = "not modelled"
+STATUSES = (IN_RANGE, WITHIN, MISS, NOT_MODELLED)
+FACTOR = 1.5
+
+COMPARISON_COLUMNS = [
+    "id",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "model_mean",
+    "model_p5",
+    "model_p95",
+    "n_rows",
+    "status",
+    "unit",
+    "period",
+]
+
+
+@cache
+def _load(path: str) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype={"id": str, "metric": str})
+    missing = [c for c in TARGET_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {', '.join(missing)}")
+    return df
+
+
+def load_targets(path: str | Path | None = None) -> pd.DataFrame:
+    """The published targets, one row per figure (a fresh copy)."""
+    return _load(str(path or TARGETS_CSV)).copy()
+
+
+def status_of(model: float, value: float, low: float, high: float) -> str:
+    if model is None or not np.isfinite(model):
+        return NOT_MODELLED
+    if low <= model <= high:
+        return IN_RANGE
+    if value / FACTOR <= model <= value * FACTOR:
+        return WITHIN
+    return MISS
+
+
+def compare_to_targets(
+    years_or_summary: pd.DataFrame, targets: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Each target against the model: mean, 5th and 95th percentile over all rows, and a status.
+
+    A target with an ``academic_year`` (2023 for 2023/24) is compared with the model's rows for
+    that year when the table has them (a census in autumn 2023 with the 2023/24 year), else all rows.
+
+    ``years_or_summary`` is a ``years`` table (rows are run-years) or a ``summary`` table
+    (rows are runs); missing values (e.g. a ratio with an empty denominator) are skipped.
+    """
+    targets = load_targets() if targets is None else targets
+    rows = []
+    has_years = "academic_year" in years_or_summary.columns
+    for t in targets.itertuples(index=False):
+        rows_for = years_or_summary
+        year = getattr(t, "academic_year", np.nan)
+        if has_years and pd.notna(year) and (years_or_summary["academic_year"] == int(year)).any():
+            rows_for = years_or_summary[years_or_summary["academic_year"] == int(year)]
+        col = rows_for[t.metric] if t.metric in rows_for.columns else None
+        vals = (
+            pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            if col is not None
+            else np.array([])
+        )
+        vals = vals[np.isfinite(vals)]
+        if len(vals):
+            mean, p5, p95 = float(vals.mean()), *(float(x) for x in np.percentile(vals, [5, 95]))
+        else:
+            mean = p5 = p95 = np.nan
+        rows.append(
+            {
+                "id": t.id,
+                "metric": t.metric,
+                "value": float(t.value),
+                "low": float(t.low),
+                "high": float(t.high),
+                "model_mean": mean,
+                "model_p5": p5,
+                "model_p95": p95,
+                "n_rows": len(vals),
+                "status": status_of(mean, float(t.value), float(t.low), float(t.high)),
+                "unit": t.unit,
+                "period": t.period,
+            }
+        )
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def count_line(comparison: pd.DataFrame) -> str:
+    """One line: ``14 of 20 targets in range, 4 within 1.5x, 2 missed`` (and any not modelled)."""
+    counts = comparison["status"].value_counts()
+    n = len(comparison)
+    line = (
+        f"{counts.get(IN_RANGE, 0)} of {n} targets in range, "
+        f"{counts.get(WITHIN, 0)} within {FACTOR:g}x, {counts.get(MISS, 0)} missed"
+    )
+    if counts.get(NOT_MODELLED, 0):
+        line += f", {counts[NOT_MODELLED]} not modelled"
+    return line
+
+
+def _fmt_cell(v: object, digits: int) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        v = float(v)
+        if not np.isfinite(v):
+            return "-" if np.isnan(v) else str(v)
+        if v == 0:
+            return "0"
+        if abs(v) >= 10**digits:
+            return f"{v:,.0f}"
+        decimals = min(6, max(0, digits - 1 - int(np.floor(np.log10(abs(v))))))
+        text = f"{v:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    s = str(v)
+    return "" if s == "nan" else s
+
+
+def format_table(
+    df: pd.DataFrame,
+    columns: list[str] | None = None,
+    *,
+    digits: int = 3,
+    max_width: int = 40,
+    headers: dict[str, str] | None = None,
+    right: list[str] | None = None,
+) -> str:
+    """A fixed-width text table: numbers right-aligned to ``digits`` significant figures,
+    text left-aligned (unless named in ``right``) and cut to ``max_width`` characters.
+
+    By default a comparison table from :func:`compare_to_targets` shows its key columns;
+    any other frame shows all its columns.
+    """
+    if columns is None:
+        key = [
+            "id",
+            "metric",
+            "value",
+            "low",
+            "high",
+            "model_mean",
+            "model_p5",
+            "model_p95",
+            "status",
+        ]
+        columns = key if set(key) <= set(df.columns) else list(df.columns)
+    headers = {
+        "value": "published",
+        "model_mean": "model",
+        "model_p5": "p5",
+        "model_p95": "p95",
+        **(headers or {}),
+    }
+    cells: list[list[str]] = []
+    numeric = []
+    for c in columns:
+        col = df[c]
+        is_num = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+        numeric.append(is_num or c in (right or ()))
+        texts = [_fmt_cell(v, digits) for v in col.tolist()]
+        cells.append([t if len(t) <= max_width else t[: max_width - 1] + "…" for t in texts])
+    names = [headers.get(c, c) for c in columns]
+    widths = [max([len(n), *(len(t) for t in col)]) for n, col in zip(names, cells, strict=True)]
+
+    def line(items: list[str]) -> str:
+        parts = [
+            t.rjust(w) if num else t.ljust(w)
+            for t, w, num in zip(items, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(names), "  ".join("-" * w for w in widths)]
+    out += [line([col[i] for col in cells]) for i in range(len(df))]
+    return "\n".join(out)
