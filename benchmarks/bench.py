@@ -240,15 +240,9 @@ def _rate(pupil_weeks: float, seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="short smoke version; budgets pro rata"
-    )
-    parser.add_argument(
-        "--repeats", type=int, default=1, help="fresh processes per model figure (median)"
-    )
-    parser.add_argument(
-        "--child-run", nargs=3, metavar=("SCALE", "YEARS", "BURN_IN"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--quick", action="store_true", help="short smoke version; budgets pro rata")
+    parser.add_argument("--repeats", type=int, default=1, help="fresh processes per model figure (median)")
+    parser.add_argument("--child-run", nargs=3, metavar=("SCALE", "YEARS", "BURN_IN"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_run:
         scale, years, burn_in = (
@@ -280,8 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     pro_rata = ref["weeks"] / full_weeks
     budget_ref = BUDGET_REFERENCE_S * pro_rata
     table.section(
-        f"(i) reference LA, {SCENARIO.name}, build + burn-in {ref['burn_in']} + "
-        f"{ref['years']} years, in process"
+        f"(i) reference LA, {SCENARIO.name}, build + burn-in {ref['burn_in']} + {ref['years']} years, in process"
     )
     table.row("pupils", f"{ref['pupils']:,}")
     table.row("weeks", f"{ref['weeks']}")
@@ -301,9 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     # (ii) the command line, as a whole process
-    table.section(
-        f"(ii) school-exit run {SCENARIO.relative_to(ROOT)} --years {years} --replicates 1"
-    )
+    table.section(f"(ii) school-exit run {SCENARIO.relative_to(ROOT)} --years {years} --replicates 1")
     why, done = cli_run(years)
     budget_cli = BUDGET_CLI_S * pro_rata
     if done is None or done.returncode != 0:
@@ -366,9 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         f">= {BUDGET_RATIO:g}x",
         ratio >= BUDGET_RATIO,
     )
-    table.row(
-        "ratio reference / model (same size)", f"{cost['reference'] / cost['model_small']:.1f}x"
-    )
+    table.row("ratio reference / model (same size)", f"{cost['reference'] / cost['model_small']:.1f}x")
     table.row("ratio reference / vectorised twin", f"{cost['reference'] / cost['twin']:.0f}x")
     table.print()
     if quick:

@@ -135,9 +135,7 @@ class State:
         return {name: getattr(self, name).copy() for name in COMPARED}
 
 
-def build_state(
-    scale: float = 0.05, seed: int = 0, *, warm: bool = True, p: dict | None = None
-) -> State:
+def build_state(scale: float = 0.05, seed: int = 0, *, warm: bool = True, p: dict | None = None) -> State:
     """A synthetic start: the reference LA at ``scale``, pupils on a school roll only.
 
     Support hours per school are ``ratio * demand`` with ``ratio`` the parameter
@@ -170,9 +168,7 @@ def build_state(
     hours = np.choose(sen, [0.0, p["support_hours_sen"], p["support_hours_ehcp"]]) * intensity
     demand = np.bincount(school, weights=hours, minlength=n_schools)
     demand += EXPECTED_PASTORAL_SHARE * roll * p["support_hours_pastoral"]
-    ratio = np.where(
-        sc.phase == Phase.SPECIAL, p["special_capacity_ratio"], p["support_capacity_ratio"]
-    )
+    ratio = np.where(sc.phase == Phase.SPECIAL, p["special_capacity_ratio"], p["support_capacity_ratio"])
     n_families = int(pu.family.max()) + 1
     stress = np.zeros(n, dtype=np.float32)
     distress = np.zeros(n, dtype=bool)
@@ -324,17 +320,8 @@ class PupilAgent(mesa.Agent):
         if model.is_term and self.on_roll:
             inputs = p["stress_background"] * self.vulnerability
             if self.sen > 0:
-                fit = (
-                    SPECIAL_SCHOOL_MISMATCH
-                    if self.status == Status.SPECIAL
-                    else 1.0 - self.school.inclusion
-                )
-                inputs += (
-                    p["stress_from_mismatch"]
-                    * float(MISMATCH_BY_NEED[self.need])
-                    * self.intensity
-                    * fit
-                )
+                fit = SPECIAL_SCHOOL_MISMATCH if self.status == Status.SPECIAL else 1.0 - self.school.inclusion
+                inputs += p["stress_from_mismatch"] * float(MISMATCH_BY_NEED[self.need]) * self.intensity * fit
             inputs += p["stress_from_unmet"] * self.unmet
             if model.week < Y7_TRANSITION_WEEKS and self.year_group == 7:
                 inputs += p["stress_from_transition"]
@@ -410,8 +397,7 @@ class ReferenceModel(mesa.Model):
         self.expected_exits = 0.0  # sum of weekly exit probabilities over pupils at risk
         self.exit_variance = 0.0
         schools = [
-            SchoolAgent(self, float(h), float(c))
-            for h, c in zip(state.support_hours, state.inclusion, strict=True)
+            SchoolAgent(self, float(h), float(c)) for h, c in zip(state.support_hours, state.inclusion, strict=True)
         ]
         for i in range(state.n_pupils):
             school = schools[int(state.school[i])]
@@ -485,18 +471,14 @@ def vectorised_week(
         demand = np.where(
             sen == SEN.EHCP,
             intensity * p["support_hours_ehcp"],
-            np.where(
-                sen == SEN.SUPPORT, intensity * p["support_hours_sen"], p["support_hours_pastoral"]
-            ),
+            np.where(sen == SEN.SUPPORT, intensity * p["support_hours_sen"], p["support_hours_pastoral"]),
         )
         capacity = s.support_hours * (1.0 + p["support_funding_change"])
         share = support.share_met(s.school[idx], tier, demand, capacity)
         unmet = np.where(
             tier == support.TIER_PASTORAL,
             0.5 * (1.0 - share),
-            support.unmet_need(
-                intensity, share, np.where(sen == SEN.EHCP, p["ehcp_fidelity"], 1.0)
-            ),
+            support.unmet_need(intensity, share, np.where(sen == SEN.EHCP, p["ehcp_fidelity"], 1.0)),
         )
         s.unmet[:] = 0.0
         s.unmet[idx] = unmet
@@ -527,9 +509,7 @@ def vectorised_week(
         0.5 * p["stress_background"] * s.vulnerability[out],
     )
     if is_term:  # model._attendance
-        s.distress[:] = wellbeing.update_distress(
-            s.distress, s.stress, p["ebsa_entry_stress"], p["ebsa_exit_stress"]
-        )
+        s.distress[:] = wellbeing.update_distress(s.distress, s.stress, p["ebsa_entry_stress"], p["ebsa_exit_stress"])
         s.distress_weeks[:] = np.where(s.distress, s.distress_weeks + 1, 0)
         base = s.base_absence
         deterred = np.flatnonzero(s.deterred_until > t)

@@ -13,13 +13,25 @@ pandas and Mesa.
 from importlib import import_module
 
 _EXPORTS = {
-    "Family": "agents", "LocalAuthority": "agents", "Pupil": "agents", "School": "agents",
+    "Family": "agents",
+    "LocalAuthority": "agents",
+    "Pupil": "agents",
+    "School": "agents",
     "SchoolExitModel": "model",
     "METRICS": "observe",
-    "PARAMS": "params", "Param": "params", "ParameterError": "params",
-    "REFERENCE_LA": "population", "PopulationSpec": "population",
-    "RunResult": "runner", "combine": "runner", "run": "runner", "run_many": "runner", "simulate": "runner",
-    "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+    "PARAMS": "params",
+    "Param": "params",
+    "ParameterError": "params",
+    "REFERENCE_LA": "population",
+    "PopulationSpec": "population",
+    "RunResult": "runner",
+    "combine": "runner",
+    "run": "runner",
+    "run_many": "runner",
+    "simulate": "runner",
+    "Scenario": "scenario",
+    "ScenarioError": "scenario",
+    "load_scenario": "scenario",
 }
 __all__ = sorted(_EXPORTS)
 

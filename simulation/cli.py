@@ -62,9 +62,7 @@ def _int_at_least(low: int, high: int | None = None):
         except ValueError:
             value = None
         if value is None or value < low or (high is not None and value > high):
-            allowed = (
-                f"a whole number >= {low}" if high is None else f"a whole number {low} to {high}"
-            )
+            allowed = f"a whole number >= {low}" if high is None else f"a whole number {low} to {high}"
             raise argparse.ArgumentTypeError(f"{text!r} is not allowed (allowed: {allowed})")
         return value
 
@@ -90,9 +88,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     from . import store
 
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {store.package_version()}"
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {store.package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -104,9 +100,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "run succeeds.",
     )
     run.add_argument("scenario", metavar="SCENARIO.toml", type=Path, help="scenario file")
-    run.add_argument(
-        "--out", "-o", metavar="DIR", type=Path, required=True, help="output directory"
-    )
+    run.add_argument("--out", "-o", metavar="DIR", type=Path, required=True, help="output directory")
     _add_run_options(run)
     run.add_argument(
         "--seed",
@@ -120,9 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="Y",
         help="evaluation years after burn-in (default: the scenario's years)",
     )
-    run.add_argument(
-        "--events", action="store_true", help="also write the pupil-level event log (large)"
-    )
+    run.add_argument("--events", action="store_true", help="also write the pupil-level event log (large)")
     run.add_argument("--plot", action="store_true", help="also draw figures into DIR/figures/")
     run.set_defaults(func=cmd_run)
 
@@ -161,9 +153,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="list the model parameters",
         description="Print the parameter registry: name, default, bounds, unit, kind, source.",
     )
-    par.add_argument(
-        "--kind", choices=["uncertainty", "lever"], help="only parameters of this kind"
-    )
+    par.add_argument("--kind", choices=["uncertainty", "lever"], help="only parameters of this kind")
     par.set_defaults(func=cmd_params)
     return parser
 
@@ -336,8 +326,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a failure inside the model, not bad input: show the traceback
         traceback.print_exc()
         print(
-            f"error: {args.scenario}: run failed ({type(exc).__name__}: {exc}); "
-            f"nothing written to {out}",
+            f"error: {args.scenario}: run failed ({type(exc).__name__}: {exc}); nothing written to {out}",
             file=sys.stderr,
         )
         return EXIT_FAILED
@@ -413,9 +402,7 @@ def cmd_check_targets(args: argparse.Namespace) -> int:
         if not args.results.is_dir():
             raise FileNotFoundError(f"{args.results}: results directory not found")
         if not path.is_file():
-            raise FileNotFoundError(
-                f"{path}: not found (expected a directory written by 'school-exit run')"
-            )
+            raise FileNotFoundError(f"{path}: not found (expected a directory written by 'school-exit run')")
         import pandas as pd
 
         try:
@@ -425,20 +412,14 @@ def cmd_check_targets(args: argparse.Namespace) -> int:
         where = str(args.results)
     else:
         scen_path = args.scenario or _default_scenario()
-        scenario = _prepare(
-            scen_path, replicates=args.replicates, scale=args.scale, years=args.years
-        )
+        scenario = _prepare(scen_path, replicates=args.replicates, scale=args.scale, years=args.years)
         from .runner import combine
 
         results, _ = _run_all(scenario, args.workers)
         years = combine(results)["years"]
-        where = (
-            f"{scen_path} ({scenario.replicates} replicate(s), scale {scenario.scale:g}, run now)"
-        )
+        where = f"{scen_path} ({scenario.replicates} replicate(s), scale {scenario.scale:g}, run now)"
     comparison = compare_to_targets(years)
-    n_runs = len(
-        years.drop_duplicates([c for c in ("scenario", "replicate", "la") if c in years.columns])
-    )
+    n_runs = len(years.drop_duplicates([c for c in ("scenario", "replicate", "la") if c in years.columns]))
     print(
         f"model: {where}; {n_runs} run(s), {len(years)} run-year(s); model = mean over run-years, "
         f"p5/p95 across run-years"

@@ -96,7 +96,9 @@ class SupportFirstAttendance(Intervention):
 
 
 _FIELD_BOUNDS: dict[str, tuple[float, float]] = {
-    "increase": (0.0, 2.0), "change": (-0.3, 0.3), "fines_first_share": (0.0, 1.0),
+    "increase": (0.0, 2.0),
+    "change": (-0.3, 0.3),
+    "fines_first_share": (0.0, 1.0),
 }
 
 
@@ -124,7 +126,8 @@ def from_dict(raw: dict, where: str, horizon_years: int) -> Intervention:
     iv = cls(**kwargs)
     if iv.start_year >= horizon_years:
         raise InterventionError(
-            f"{where}: start_year = {iv.start_year} is after the horizon ({horizon_years} evaluation years)")
+            f"{where}: start_year = {iv.start_year} is after the horizon ({horizon_years} evaluation years)"
+        )
     if iv.end_year is not None and iv.end_year < iv.start_year:
         raise InterventionError(f"{where}: end_year = {iv.end_year} is before start_year = {iv.start_year}")
     return iv

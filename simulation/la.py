@@ -11,15 +11,13 @@ import numpy as np
 from . import timeline as tl
 from .dynamics import hazards
 from .dynamics.queues import serve_oldest, weekly_capacity
-from .population import needs_special_school
 from .moves import ap_places_free, move, place_in_school, refill, refresh_constants, special_places_free
+from .population import needs_special_school
 from .state import SEN, EHCPStage, Kind, Reason, Route, Status
 
 if TYPE_CHECKING:
     from .model import SchoolExitModel
 
-_OUT = (Status.S19, Status.EHE, Status.CME)
-MOBILITY_EVERY_WEEKS = 4
 S19_REFUSED = -2  # s19_due_week while the LA has declined the duty for this episode of distress
 
 
@@ -37,8 +35,9 @@ def ehcp_process(m: SchoolExitModel) -> None:
     if m.is_term:
         idx = np.flatnonzero((pu.sen == SEN.SUPPORT) & (stage == EHCPStage.NONE) & (pu.status != Status.LEFT))
         unmet = np.where(pu.status[idx] >= Status.S19, pu.need_intensity[idx], pu.unmet_need[idx])
-        h = hazards.ehcp_request_hazard(pu.need_intensity[idx], unmet, m.families.advocacy[pu.family[idx]],
-                                        pu.sen[idx], p)
+        h = hazards.ehcp_request_hazard(
+            pu.need_intensity[idx], unmet, m.families.advocacy[pu.family[idx]], pu.sen[idx], p
+        )
         req = m.clocks["ehcp_request"].advance(idx, h, pu.uid)
         stage[req] = EHCPStage.DECIDING
         pu.ehcp_requested_week[req] = t
@@ -71,8 +70,9 @@ def ehcp_process(m: SchoolExitModel) -> None:
     # Assessment starts at the LA's capacity, oldest first.
     active = np.flatnonzero(stage != EHCPStage.NONE)
     queued = active[stage[active] == EHCPStage.QUEUED]
-    n, m.la.assessment_carry = weekly_capacity(m.la.assessments_per_week(), len(queued),
-                                               p["assessment_backlog_response"], m.la.assessment_carry)
+    n, m.la.assessment_carry = weekly_capacity(
+        m.la.assessments_per_week(), len(queued), p["assessment_backlog_response"], m.la.assessment_carry
+    )
     start = serve_oldest(queued, pu.ehcp_due_week[queued], n)
     if len(start):
         stream = m.streams["assessment"]
@@ -91,9 +91,9 @@ def ehcp_process(m: SchoolExitModel) -> None:
         stage[done] = EHCPStage.NONE
         pu.sen[issued] = SEN.EHCP
         refresh_constants(m, issued)
-        pu.wants_special[issued] = (needs_special_school(m.spec, pu.sen[issued], pu.need_intensity[issued],
-                                                         m.streams["placement_need"].generator(t))
-                                    & (pu.status[issued] != Status.SPECIAL))
+        pu.wants_special[issued] = needs_special_school(
+            m.spec, pu.sen[issued], pu.need_intensity[issued], m.streams["placement_need"].generator(t)
+        ) & (pu.status[issued] != Status.SPECIAL)
     _fill_special_places(m)
 
 
@@ -116,24 +116,20 @@ def _fill_special_places(m: SchoolExitModel) -> None:
 
 def duties(m: SchoolExitModel) -> None:
     _mobility(m)
-    _ehe(m)
-    _cme(m)
-    _section19_and_ap(m)
-    _placements(m)
-    _complaints_and_work(m)
+    # Children out of school (about 2%) are found once; each duty re-checks their current status.
+    out = np.flatnonzero(m.pupils.status >= Status.S19)
+    _ehe(m, out)
+    _cme(m, out)
+    _section19_and_ap(m, out)
+    _placements(m, out)
+    _complaints_and_work(m, out)
 
 
 def _mobility(m: SchoolExitModel) -> None:
-    """Families move away (state-independent hazard); an arriving child takes the slot.
-
-    Processed every four weeks (hazard x4): a refill has a fixed cost that weekly batches of
-    a few dozen children would pay 52 times a year.
-    """
-    if m.week % MOBILITY_EVERY_WEEKS:
-        return
+    """Children move away (a hazard that does not depend on the model's state, so the same children
+    move in every scenario); an arriving child of the same year group takes the slot."""
     pu, p = m.pupils, m.p
-    hazard = MOBILITY_EVERY_WEEKS * p["mobility_rate"] / tl.WEEKS_PER_YEAR
-    moved = m.clocks["move"].advance_all(np.full(len(pu.uid), hazard), pu.uid)
+    moved = m.clocks["move"].advance_all(p["mobility_rate"] / tl.WEEKS_PER_YEAR, pu.uid)
     if len(moved) == 0:
         return
     move(m, moved, Status.LEFT, Reason.MOVED_AWAY, Reason.MOVED_AWAY)
@@ -148,10 +144,10 @@ def _mobility(m: SchoolExitModel) -> None:
     place_in_school(m, moved[~no_place], Reason.ARRIVED, Reason.ARRIVED)
 
 
-def _ehe(m: SchoolExitModel) -> None:
+def _ehe(m: SchoolExitModel, out: np.ndarray) -> None:
     """Monitoring contacts (unsuitable education: school order or CME) and returns to school."""
     pu, p, t = m.pupils, m.p, m.t_week
-    ehe = np.flatnonzero((pu.status == Status.EHE) & (pu.place_due_week < 0))
+    ehe = out[(pu.status[out] == Status.EHE) & (pu.place_due_week[out] < 0)]
     contact = m.clocks["ehe_monitor"].advance(ehe, p["ehe_monitoring_rate"] / tl.WEEKS_PER_YEAR, pu.uid)
     if len(contact):
         stream = m.streams["ehe_monitor_outcome"]
@@ -162,21 +158,23 @@ def _ehe(m: SchoolExitModel) -> None:
         pu.place_due_week[ordered] = t + _due_weeks(p["placement_weeks"], stream.uniform(pu.uid[ordered], 2 * t + 2))
         move(m, unsuitable[~order], Status.CME, Reason.EHE_UNSUITABLE, Reason.EHE_UNSUITABLE)
     if m.is_term:
-        ehe = np.flatnonzero((pu.status == Status.EHE) & (pu.place_due_week < 0))
+        ehe = ehe[(pu.status[ehe] == Status.EHE) & (pu.place_due_week[ehe] < 0)]
         h = hazards.return_hazard(pu.ehe_route[ehe], m.week < tl.SEPTEMBER_WEEKS, p)
         back = m.clocks["ehe_return"].advance(ehe, h, pu.uid)
-        pu.place_due_week[back] = t + _due_weeks(p["placement_weeks"], m.streams["ehe_return_wait"].uniform(pu.uid[back], t))
+        pu.place_due_week[back] = t + _due_weeks(
+            p["placement_weeks"], m.streams["ehe_return_wait"].uniform(pu.uid[back], t)
+        )
 
 
-def _cme(m: SchoolExitModel) -> None:
+def _cme(m: SchoolExitModel, out: np.ndarray) -> None:
     """Children missing education are traced, then offered a place."""
     pu, p, t = m.pupils, m.p, m.t_week
-    cme = np.flatnonzero((pu.status == Status.CME) & (pu.place_due_week < 0))
+    cme = out[(pu.status[out] == Status.CME) & (pu.place_due_week[out] < 0)]
     traced = m.clocks["cme_trace"].advance(cme, 1.0 / p["cme_mean_weeks"], pu.uid)
     pu.place_due_week[traced] = t + 1
 
 
-def _section19_and_ap(m: SchoolExitModel) -> None:
+def _section19_and_ap(m: SchoolExitModel, out: np.ndarray) -> None:
     """Long school distress becomes a Section 19 duty (after a delay); AP places, reintegration."""
     pu, p, t = m.pupils, m.p, m.t_week
     refused = np.flatnonzero(pu.s19_due_week == S19_REFUSED)
@@ -191,7 +189,7 @@ def _section19_and_ap(m: SchoolExitModel) -> None:
     pu.s19_due_week[due[~pu.distress[due]]] = -1
     move(m, still, Status.S19, Reason.S19_PROVISION, Reason.S19_PROVISION)
     pu.s19_due_week[still] = t
-    s19 = np.flatnonzero(pu.status == Status.S19)
+    s19 = out[pu.status[out] == Status.S19]
     # Excluded children waiting in Section 19 take AP places as they free up.
     free = ap_places_free(m)
     if free > 0:
@@ -200,8 +198,11 @@ def _section19_and_ap(m: SchoolExitModel) -> None:
         move(m, chosen, Status.AP, Reason.AP_PLACEMENT, Reason.AP_PLACEMENT)
     # Reintegration from Section 19 (once recovered) and from AP (term time).
     s19 = s19[pu.status[s19] == Status.S19]
-    s19 = s19[(pu.stress[s19] < p["ebsa_exit_stress"]) & (pu.exit_true_reason[s19] != Reason.PERMANENT_EXCLUSION)
-              & (pu.place_due_week[s19] < 0)]
+    s19 = s19[
+        (pu.stress[s19] < p["ebsa_exit_stress"])
+        & (pu.exit_true_reason[s19] != Reason.PERMANENT_EXCLUSION)
+        & (pu.place_due_week[s19] < 0)
+    ]
     back = m.clocks["s19_return"].advance(s19, p["s19_return_hazard"], pu.uid)
     pu.place_due_week[back] = t
     if m.is_term:
@@ -210,10 +211,10 @@ def _section19_and_ap(m: SchoolExitModel) -> None:
         place_in_school(m, back, Reason.REINTEGRATION, Reason.REINTEGRATION)
 
 
-def _placements(m: SchoolExitModel) -> None:
+def _placements(m: SchoolExitModel, out: np.ndarray) -> None:
     """Offer school places that are due; some families refuse, and an officer may steer them to EHE."""
     pu, p, t = m.pupils, m.p, m.t_week
-    pending = np.flatnonzero(pu.place_due_week >= 0)
+    pending = out[pu.place_due_week[out] >= 0]
     st = pu.status[pending]
     due = pending[(pu.place_due_week[pending] <= t) & (st >= Status.S19) & (st <= Status.CME)]
     if len(due) == 0:
@@ -221,29 +222,35 @@ def _placements(m: SchoolExitModel) -> None:
     stream = m.streams["placement_offer"]
     refuse = stream.uniform(pu.uid[due], 2 * t) < p["p_refuse_offered_place"]
     refusing = due[refuse]
-    steered = refusing[(stream.uniform(pu.uid[refusing], 2 * t + 1) < p["p_la_steers_ehe"])
-                       & (pu.status[refusing] != Status.EHE)]
+    steered = refusing[
+        (stream.uniform(pu.uid[refusing], 2 * t + 1) < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)
+    ]
     move(m, steered, Status.EHE, Reason.LA_STEERED_EHE, Reason.ELECTIVE_EHE)
     pu.ehe_route[steered] = Route.COERCED
     pu.place_due_week[np.setdiff1d(refusing, steered)] = t + 4
     accept = due[~refuse]
-    reason_true = np.choose(np.searchsorted(_OUT, pu.status[accept]),
-                            [Reason.REINTEGRATION, Reason.RETURN_FROM_EHE, Reason.CME_PLACED])
-    for reason in np.unique(reason_true):
-        group = accept[reason_true == reason]
-        place_in_school(m, group, int(reason), int(reason))
+    status = pu.status[accept]
+    for from_status, reason in (
+        (Status.S19, Reason.REINTEGRATION),
+        (Status.EHE, Reason.RETURN_FROM_EHE),
+        (Status.CME, Reason.CME_PLACED),
+    ):
+        place_in_school(m, accept[status == from_status], reason, reason)
 
 
-def _complaints_and_work(m: SchoolExitModel) -> None:
+def _complaints_and_work(m: SchoolExitModel, out: np.ndarray) -> None:
     """Families of children out of education complain; the LA answers late; some go to the Ombudsman."""
     pu, p, t, fam = m.pupils, m.p, m.t_week, m.families
-    candidates = np.union1d(np.flatnonzero(pu.status >= Status.S19), np.flatnonzero(pu.distress_weeks >= 6))
+    candidates = np.concatenate([out[pu.status[out] >= Status.S19], np.flatnonzero(pu.distress_weeks >= 6)])
     st = pu.status[candidates]
-    out_mask = ((st == Status.S19) | ((st == Status.CME) & (pu.place_due_week[candidates] >= 0))
-                | ((st <= Status.SPECIAL) & (pu.distress_weeks[candidates] >= 6))
-                | ((st == Status.EHE) & (pu.ehe_route[candidates] >= Route.NO_CHOICE)))
-    out = candidates[out_mask]
-    can_complain = out[(pu.complaint_due_week[out] < 0) & (pu.status[out] != Status.EHE)]
+    out_mask = (
+        (st == Status.S19)
+        | ((st == Status.CME) & (pu.place_due_week[candidates] >= 0))
+        | ((st <= Status.SPECIAL) & (pu.distress_weeks[candidates] >= 6))
+        | ((st == Status.EHE) & (pu.ehe_route[candidates] >= Route.NO_CHOICE))
+    )
+    away = candidates[out_mask]
+    can_complain = away[(pu.complaint_due_week[away] < 0) & (pu.status[away] != Status.EHE)]
     new = m.clocks["complaint"].advance(can_complain, p["complaint_hazard"], pu.uid)
     m.log.record(m, Kind.COMPLAINT, new)
     pu.complaint_due_week[new] = t + p["complaint_response_weeks"]
@@ -251,7 +258,9 @@ def _complaints_and_work(m: SchoolExitModel) -> None:
     open_cases = np.flatnonzero(pu.complaint_due_week >= 0)
     answered = open_cases[pu.complaint_due_week[open_cases] <= t]
     if len(answered):
-        unresolved = answered[np.isin(answered, out, assume_unique=True)]
+        is_out = np.zeros(len(pu.status), dtype=bool)
+        is_out[away] = True
+        unresolved = answered[is_out[answered]]
         stream = m.streams["ombudsman"]
         u = stream.uniform(pu.uid[unresolved], t)
         upheld = unresolved[u < p["p_ombudsman"] * p["p_ombudsman_upheld"]]
@@ -259,7 +268,7 @@ def _complaints_and_work(m: SchoolExitModel) -> None:
         months = np.maximum(t - since, 1) / (tl.WEEKS_PER_YEAR / 12)
         m.log.record(m, Kind.OMBUDSMAN_UPHELD, upheld, value=months * p["remedy_gbp_per_month"])
         pu.complaint_due_week[answered] = -1
-    carers = out[~fam.parent_left_work[pu.family[out]]]
+    carers = away[~fam.parent_left_work[pu.family[away]]]
     left = m.clocks["work"].advance(carers, p["p_parent_leaves_work"], pu.uid)
     if len(left):
         fam.parent_left_work[pu.family[left]] = True

@@ -10,15 +10,38 @@ from . import timeline as tl
 from .agents import Family, LocalAuthority, Pupil, School
 from .dynamics import hazards, support, wellbeing
 from .dynamics.clocks import HazardClock
-from .moves import choose_schools, move, refill, refresh_school_traits, school_rolls, refresh_constants, sen_changes, set_personal_traits
+from .moves import (
+    choose_schools,
+    move,
+    refill,
+    refresh_constants,
+    refresh_school_traits,
+    school_rolls,
+    sen_changes,
+    set_personal_traits,
+)
 from .observe import EventLog, Observer
 from .population import build_population, needs_special_school
 from .rng import Streams
 from .scenario import Scenario
 from .state import SEN, Phase, Reason, Route, Status
 
-CLOCKS = ("bullying", "suspension", "exclusion", "offroll", "ehcp_request", "ehe", "ehe_monitor",
-          "ehe_return", "cme_trace", "s19_return", "ap_return", "complaint", "work", "move")
+CLOCKS = (
+    "bullying",
+    "suspension",
+    "exclusion",
+    "offroll",
+    "ehcp_request",
+    "ehe",
+    "ehe_monitor",
+    "ehe_return",
+    "cme_trace",
+    "s19_return",
+    "ap_return",
+    "complaint",
+    "work",
+    "move",
+)
 
 
 class SchoolExitModel(mesa.Model):
@@ -70,9 +93,13 @@ class SchoolExitModel(mesa.Model):
         self.observer = Observer(self)
         self.inspections: list[tuple[int, int, bool]] = []  # (year, school, off-rolling found)
         self._family_pool = np.zeros(0, dtype=np.int32)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            name.lower(): (lambda m, code=code: int(m.observer.status_counts[code])) for name, code in Status.items()
-        } | {"in_distress": lambda m: int(np.count_nonzero(m.pupils.distress))})
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                name.lower(): (lambda m, code=code: int(m.observer.status_counts[code]))
+                for name, code in Status.items()
+            }
+            | {"in_distress": lambda m: int(np.count_nonzero(m.pupils.distress))}
+        )
 
     # --- Mesa views -------------------------------------------------------------------------
     @property
@@ -158,8 +185,14 @@ class SchoolExitModel(mesa.Model):
             self._roll_over()
         if self.week == 0:
             pu = self.pupils
-            for name in ("sessions_possible", "sessions_missed", "autumn_possible", "autumn_missed",
-                         "half_term_missed", "weeks_out"):
+            for name in (
+                "sessions_possible",
+                "sessions_missed",
+                "autumn_possible",
+                "autumn_missed",
+                "half_term_missed",
+                "weeks_out",
+            ):
                 pu.columns[name][:] = 0
             pu.suspensions[:] = 0
 
@@ -199,21 +232,25 @@ class SchoolExitModel(mesa.Model):
 
     def _allocate_support(self) -> None:
         pu, p = self.pupils, self.p
-        in_school = (pu.status == Status.ON_ROLL) | (pu.status == Status.SPECIAL)
-        need = in_school & ((pu.sen > 0) | (pu.stress > p["pastoral_stress_threshold"]))
-        idx = np.flatnonzero(need)
-        sen = pu.sen[idx]
-        intensity = pu.need_intensity[idx]
-        tier = np.where(sen == SEN.EHCP, support.TIER_EHCP, np.where(sen == SEN.SUPPORT, support.TIER_SEN, support.TIER_PASTORAL))
-        demand = np.where(sen == SEN.EHCP, intensity * p["support_hours_ehcp"],
-                          np.where(sen == SEN.SUPPORT, intensity * p["support_hours_sen"], p["support_hours_pastoral"]))
+        in_school = pu.status <= Status.SPECIAL
+        ehcp = np.flatnonzero(in_school & (pu.sen == SEN.EHCP))
+        sen_support = np.flatnonzero(in_school & (pu.sen == SEN.SUPPORT))
+        pastoral = np.flatnonzero(in_school & (pu.sen == SEN.NONE) & (pu.stress > p["pastoral_stress_threshold"]))
+        ehcp_need, support_need = pu.need_intensity[ehcp], pu.need_intensity[sen_support]
         capacity = self.schools.support_hours * (1.0 + p["support_funding_change"])
-        share = support.share_met(pu.school[idx], tier, demand, capacity)
-        unmet = np.where(tier == support.TIER_PASTORAL, support.unmet_pastoral(share, p["pastoral_unmet_weight"]),
-                         support.unmet_need(intensity, share, np.where(sen == SEN.EHCP, p["ehcp_fidelity"], 1.0)))
+        shares = support.share_by_tier(
+            [
+                (pu.school[ehcp], ehcp_need * p["support_hours_ehcp"]),
+                (pu.school[sen_support], support_need * p["support_hours_sen"]),
+                (pu.school[pastoral], np.full(len(pastoral), p["support_hours_pastoral"])),
+            ],
+            capacity,
+        )
         pu.unmet_need[:] = 0.0
-        pu.unmet_need[idx] = unmet
-        self._support_idx = idx[sen > 0]
+        pu.unmet_need[ehcp] = support.unmet_need(ehcp_need, shares[0], p["ehcp_fidelity"])
+        pu.unmet_need[sen_support] = support.unmet_need(support_need, shares[1], 1.0)
+        pu.unmet_need[pastoral] = support.unmet_pastoral(shares[2], p["pastoral_unmet_weight"])
+        self._support_idx = np.concatenate([ehcp, sen_support])
 
     def _update_stress(self) -> None:
         pu, p = self.pupils, self.p
@@ -226,7 +263,8 @@ class SchoolExitModel(mesa.Model):
             in_special = pu.status[idx] == Status.SPECIAL
             inclusion = self.schools.inclusion[pu.school[idx]]
             inputs[idx] += p["stress_from_mismatch"] * wellbeing.mismatch(
-                pu.need[idx], pu.need_intensity[idx], inclusion, in_special)
+                pu.need[idx], pu.need_intensity[idx], inclusion, in_special
+            )
             inputs += p["stress_from_unmet"] * pu.unmet_need
             if self.week < tl.Y7_TRANSITION_WEEKS:
                 inputs[pu.year_group == 7] += p["stress_from_transition"]
@@ -235,26 +273,37 @@ class SchoolExitModel(mesa.Model):
             hit = self.clocks["bullying"].advance_all(p["bullying_hazard"] * pu.vulnerability * at_school, pu.uid)
             stress[hit] = np.minimum(stress[hit] + p["bullying_stress"], 1.0)
         else:
-            stress[:] = wellbeing.update_stress(stress, p["stress_recovery_holiday"],
-                                                0.5 * p["stress_background"] * pu.vulnerability)
+            stress[:] = wellbeing.update_stress(
+                stress, p["stress_recovery_holiday"], 0.5 * p["stress_background"] * pu.vulnerability
+            )
         # Out of school, away from its pressures, stress recovers at the holiday rate.
-        stress[out] = wellbeing.update_stress(out_stress, p["stress_recovery_holiday"],
-                                              0.5 * p["stress_background"] * pu.vulnerability[out])
+        stress[out] = wellbeing.update_stress(
+            out_stress, p["stress_recovery_holiday"], 0.5 * p["stress_background"] * pu.vulnerability[out]
+        )
         la.camhs(self)
 
     def _attendance(self) -> None:
         pu, p, t = self.pupils, self.p, self.t_week
         on_roll = pu.status <= Status.SPECIAL
-        pu.distress[:] = wellbeing.update_distress(pu.distress, pu.stress, p["ebsa_entry_stress"],
-                                                   p["ebsa_exit_stress"]) & on_roll
+        pu.distress[:] = (
+            wellbeing.update_distress(pu.distress, pu.stress, p["ebsa_entry_stress"], p["ebsa_exit_stress"]) & on_roll
+        )
         pu.distress_weeks[:] = (pu.distress_weeks + 1) * pu.distress
         base = pu.base_absence
         deterred = np.flatnonzero(pu.deterred_until > t)
         if len(deterred):
             base = base.copy()
             base[deterred] *= 1.0 - p["fine_deterrence"]
-        q = wellbeing.absence_share(base, pu.stress, p["absence_stress_slope"], p["absence_stress_shape"],
-                                    pu.distress, p["ebsa_absence"], pu.part_time_until > t, p["part_time_absence"])
+        q = wellbeing.absence_share(
+            base,
+            pu.stress,
+            p["absence_stress_slope"],
+            p["absence_stress_shape"],
+            pu.distress,
+            p["ebsa_absence"],
+            pu.part_time_until > t,
+            p["part_time_absence"],
+        )
         pu.absence[:] = q
         on_roll = on_roll.astype(np.float32)
         missed = q * on_roll
@@ -273,10 +322,13 @@ class SchoolExitModel(mesa.Model):
         pu, fam, p = self.pupils, self.families, self.p
         eligible = (pu.status <= Status.S19) & (pu.place_due_week < 0)
         hazard = pu.genuine_ehe_hazard * eligible
-        strained = np.flatnonzero(eligible & ((pu.stress > p["ehe_stress_threshold"]) | (pu.unmet_need > 0) | pu.distress))
+        strained = np.flatnonzero(
+            eligible & ((pu.stress > p["ehe_stress_threshold"]) | (pu.unmet_need > 0) | pu.distress)
+        )
         f = pu.family[strained]
-        no_choice = hazards.no_choice_ehe_hazard(pu.stress[strained], pu.distress[strained], pu.unmet_need[strained],
-                                                 fam.fines[f], fam.trust[f], p)
+        no_choice = hazards.no_choice_ehe_hazard(
+            pu.stress[strained], pu.distress[strained], pu.unmet_need[strained], fam.fines[f], fam.trust[f], p
+        )
         if not self.is_term:
             no_choice = no_choice * p["holiday_exit_factor"]
         hazard[strained] += no_choice
@@ -285,11 +337,17 @@ class SchoolExitModel(mesa.Model):
             return
         share_genuine = pu.genuine_ehe_hazard[who] / np.maximum(hazard[who], 1e-12)
         u = self.streams["ehe_route"].uniform(pu.uid[who], self.t_week)
-        prior = np.divide(pu.sessions_missed[who], pu.sessions_possible[who],
-                          out=np.zeros(len(who), np.float32), where=pu.sessions_possible[who] > 0)
+        prior = np.divide(
+            pu.sessions_missed[who],
+            pu.sessions_possible[who],
+            out=np.zeros(len(who), np.float32),
+            where=pu.sessions_possible[who] > 0,
+        )
         is_genuine = u < share_genuine
-        for mask, route, reason in ((is_genuine, Route.GENUINE, Reason.GENUINE_EHE),
-                                    (~is_genuine, Route.NO_CHOICE, Reason.NO_CHOICE_EHE)):
+        for mask, route, reason in (
+            (is_genuine, Route.GENUINE, Reason.GENUINE_EHE),
+            (~is_genuine, Route.NO_CHOICE, Reason.NO_CHOICE_EHE),
+        ):
             go = who[mask]
             move(self, go, Status.EHE, reason, Reason.ELECTIVE_EHE, value=prior[mask])
             pu.ehe_route[go] = route

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .dynamics.clocks import reset_clocks
 from .dynamics.hazards import behaviour_static_risk, genuine_ehe_hazard
 from .dynamics.wellbeing import baseline_absence
 from .population import draw_characteristics, draw_families
@@ -29,12 +30,33 @@ if TYPE_CHECKING:
     from .model import SchoolExitModel
 
 OUT_OF_EDUCATION = (Status.S19, Status.EHE, Status.CME)
-_MINUS_ONE = ("ehcp_requested_week", "ehcp_due_week", "s19_due_week", "place_due_week", "camhs_due_week",
-              "camhs_referred_week", "complaint_due_week", "complaint_start_week", "out_since_week")
+_MINUS_ONE = (
+    "ehcp_requested_week",
+    "ehcp_due_week",
+    "s19_due_week",
+    "place_due_week",
+    "camhs_due_week",
+    "camhs_referred_week",
+    "complaint_due_week",
+    "complaint_start_week",
+    "out_since_week",
+    "part_time_until",
+    "deterred_until",
+    "school",
+)
+# What a new child's row holds before its characteristics are drawn (identity columns excepted).
+_NEW_CHILD = {name: (-1 if name in _MINUS_ONE else 0) for name in PUPIL_COLUMNS if name not in ("generation", "uid")}
 
 
-def move(m: SchoolExitModel, idx: np.ndarray, to: Status, true: Reason, recorded: Reason,
-         school: np.ndarray | None = None, value: np.ndarray | float = 0.0) -> None:
+def move(
+    m: SchoolExitModel,
+    idx: np.ndarray,
+    to: Status,
+    true: Reason,
+    recorded: Reason,
+    school: np.ndarray | None = None,
+    value: np.ndarray | float = 0.0,
+) -> None:
     """Move pupils ``idx`` to status ``to`` (and ``school``), logging one event each."""
     if len(idx) == 0:
         return
@@ -71,10 +93,12 @@ def refresh_school_traits(m: SchoolExitModel, slots: np.ndarray | slice = slice(
     """Copy the traits of each pupil's school into pupil columns (read every week, change rarely)."""
     pu, sc = m.pupils, m.schools
     school = pu.school[slots]
-    known = school >= 0
-    for column, values in (("school_exclusion", sc.exclusion_propensity), ("school_offroll", sc.offroll_propensity),
-                           ("school_exclusion_sqrt", np.sqrt(sc.exclusion_propensity))):
-        pu.columns[column][slots] = np.where(known, values[school], 0.0)
+    for column, values in (
+        ("school_exclusion", sc.exclusion_propensity),
+        ("school_offroll", sc.offroll_propensity),
+        ("school_exclusion_sqrt", sc.exclusion_sqrt),
+    ):
+        pu.columns[column][slots] = np.append(values, 0.0)[school]  # school -1 reads the 0 sentinel
 
 
 def school_rolls(m: SchoolExitModel) -> np.ndarray:
@@ -88,8 +112,7 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
     """A mainstream school of the right phase for each pupil, weighted by spare places.
 
     With ``exclude``, never that pupil's excluded school: -1 where the phase has no other school."""
-    schools = m.schools
-    spare = np.maximum(schools.capacity - m.rolls, 0).astype(np.float64) + 1.0
+    spare = np.maximum(m.schools.capacity - m.rolls, 0).astype(np.float64) + 1.0
     phase = np.where(m.pupils.year_group[idx] >= 7, Phase.SECONDARY, Phase.PRIMARY)
     chosen = np.empty(len(idx), dtype=np.int32)
     for ph in (Phase.PRIMARY, Phase.SECONDARY):
@@ -97,12 +120,21 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
         if len(sel) == 0:
             continue
         ids = m.school_ids[ph]
-        weights = np.tile(spare[ids], (len(sel), 1))
-        if exclude is not None:
-            weights[exclude[sel][:, None] == ids[None, :]] = 0.0
-        cum = np.cumsum(weights, axis=1)
-        pick = (cum < (u[sel] * cum[:, -1])[:, None]).sum(axis=1)
-        chosen[sel] = np.where(cum[:, -1] > 0, ids[np.minimum(pick, len(ids) - 1)], -1)
+        cum = np.cumsum(spare[ids])
+        x = u[sel] * cum[-1]
+        if exclude is None:
+            chosen[sel] = ids[np.minimum(np.searchsorted(cum, x), len(ids) - 1)]
+            continue
+        # Draw over the other schools: scale to the total without the excluded one, then step over it.
+        pos = np.searchsorted(ids, exclude[sel])
+        pos = np.minimum(pos, len(ids) - 1)
+        is_here = ids[pos] == exclude[sel]
+        w_excl = np.where(is_here, spare[ids[pos]], 0.0)
+        rest = cum[-1] - w_excl
+        x = u[sel] * rest
+        x = np.where(is_here & (x >= cum[pos] - w_excl), x + w_excl, x)
+        pick = ids[np.minimum(np.searchsorted(cum, x), len(ids) - 1)]
+        chosen[sel] = np.where(rest > 0, pick, -1)
     return chosen
 
 
@@ -125,8 +157,14 @@ def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded:
         chosen = idx[named[:n_special]]
         special_ids = m.school_ids[Phase.SPECIAL]
         u = m.streams["placement"].uniform(pu.uid[chosen], m.t_week)
-        move(m, chosen, Status.SPECIAL, Reason.SPECIAL_PLACEMENT, Reason.SPECIAL_PLACEMENT,
-             school=special_ids[(u * len(special_ids)).astype(np.int64)])
+        move(
+            m,
+            chosen,
+            Status.SPECIAL,
+            Reason.SPECIAL_PLACEMENT,
+            Reason.SPECIAL_PLACEMENT,
+            school=special_ids[(u * len(special_ids)).astype(np.int64)],
+        )
         pu.wants_special[chosen] = False
         idx = np.setdiff1d(idx, chosen)
     if len(idx):
@@ -134,20 +172,20 @@ def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded:
         move(m, idx, Status.ON_ROLL, true, recorded, school=choose_schools(m, idx, u))
 
 
-def refill(m: SchoolExitModel, slots: np.ndarray, year_group: np.ndarray, rng: np.random.Generator,
-           new_family_share: float = 1.0) -> None:
+def refill(
+    m: SchoolExitModel,
+    slots: np.ndarray,
+    year_group: np.ndarray,
+    rng: np.random.Generator,
+    new_family_share: float = 1.0,
+) -> None:
     """New children take these slots: fresh characteristics, family, uid and clocks."""
     if len(slots) == 0:
         return
     pu, fam = m.pupils, m.families
-    for name, dtype in PUPIL_COLUMNS.items():
-        if name not in ("generation", "uid"):
-            pu.columns[name][slots] = np.zeros(1, dtype=dtype)
-    for name in _MINUS_ONE:
-        pu.columns[name][slots] = -1
-    pu.part_time_until[slots] = -1
-    pu.deterred_until[slots] = -1
-    pu.wants_special[slots] = False
+    columns = pu.columns
+    for name, value in _NEW_CHILD.items():
+        columns[name][slots] = value
     pu.generation[slots] += 1
     pu.uid[slots] = make_uid(slots, pu.generation[slots])
     for name, values in draw_characteristics(m.spec, year_group, rng).items():
@@ -169,10 +207,8 @@ def refill(m: SchoolExitModel, slots: np.ndarray, year_group: np.ndarray, rng: n
             fam.columns[name][free] = values
         fam.fines[free] = 0
         fam.parent_left_work[free] = False
-    pu.school[slots] = -1
     refresh_constants(m, slots)
-    for clock in m.clocks.values():
-        clock.reset(slots, pu.uid)
+    reset_clocks(list(m.clocks.values()), slots, pu.uid)
 
 
 def set_personal_traits(m: SchoolExitModel, slots: np.ndarray, rng: np.random.Generator) -> None:
@@ -189,10 +225,17 @@ def set_personal_traits(m: SchoolExitModel, slots: np.ndarray, rng: np.random.Ge
 def refresh_constants(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
     """Recompute per-pupil terms that change only with SEN, year group, family or parameters."""
     p, pu, fam = m.p, m.pupils, m.families
-    pu.base_absence[slots] = baseline_absence(pu.absence_propensity[slots], pu.fsm[slots], pu.sen[slots],
-                                              p["absence_base"], p["absence_mult_fsm"], p["absence_mult_sen"])
+    pu.base_absence[slots] = baseline_absence(
+        pu.absence_propensity[slots],
+        pu.fsm[slots],
+        pu.sen[slots],
+        p["absence_base"],
+        p["absence_mult_fsm"],
+        p["absence_mult_sen"],
+    )
     pu.behaviour_base[slots] = pu.behaviour_frailty[slots] * behaviour_static_risk(
-        pu.fsm[slots], pu.sen[slots], pu.need[slots], pu.year_group[slots] >= 7, p)
+        pu.fsm[slots], pu.sen[slots], pu.need[slots], pu.year_group[slots] >= 7, p
+    )
     f = pu.family[slots]
     pu.genuine_ehe_hazard[slots] = genuine_ehe_hazard(fam.ehe_preference[f], fam.ehe_capacity[f], p)
 
@@ -207,8 +250,9 @@ def sen_changes(m: SchoolExitModel, rng: np.random.Generator) -> None:
     pu.sen[identify] = SEN.SUPPORT
     pu.need[identify] = rng.choice(np.arange(1, 7), size=len(identify), p=mix)
     pu.need_intensity[identify] = rng.beta(2, 5, size=len(identify))
-    drop = np.flatnonzero(in_school & (pu.sen == SEN.SUPPORT) & (pu.ehcp_stage == EHCPStage.NONE)
-                          & (u > 1.0 - p["p_sen_declassify"]))
+    drop = np.flatnonzero(
+        in_school & (pu.sen == SEN.SUPPORT) & (pu.ehcp_stage == EHCPStage.NONE) & (u > 1.0 - p["p_sen_declassify"])
+    )
     pu.sen[drop] = SEN.NONE
     pu.need[drop] = 0
     pu.need_intensity[drop] = 0.0

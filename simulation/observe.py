@@ -29,7 +29,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "cme_anypoint_pct": ("% of 5-16 population", "missing education at any point in the year"),
     "pex_rate": ("per 100 pupils", "permanent exclusions in the year per 100 pupils on roll (January census)"),
     "suspension_rate": ("per 100 pupils", "suspensions in the year per 100 pupils on roll (January census)"),
-    "absence_overall_pct": ("% of sessions", "sessions missed over sessions possible, mainstream and special, full year"),
+    "absence_overall_pct": (
+        "% of sessions",
+        "sessions missed over sessions possible, mainstream and special, full year",
+    ),
     "persistent_absence_pct": ("% of pupils", "pupils missing 10% or more of their possible sessions, full year"),
     "persistent_absence_pct_ehcp": ("% of pupils with a plan", "persistent absence, autumn term (termly rate)"),
     "persistent_absence_pct_sen_support": ("% of SEN-support pupils", "persistent absence, autumn term"),
@@ -43,7 +46,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "ehcp_timely_pct": ("% of new plans", "new plans issued within 20 weeks of the request"),
     "ehcp_over_52w_pct": ("% of new plans", "new plans taking over 52 weeks"),
     "ehcp_mean_wait_weeks": ("weeks", "mean weeks from request to plan, plans issued in the year"),
-    "tribunal_appeal_pct": ("% of appealable decisions", "appeals lodged over refusals to assess, refusals to issue and plans issued"),
+    "tribunal_appeal_pct": (
+        "% of appealable decisions",
+        "appeals lodged over refusals to assess, refusals to issue and plans issued",
+    ),
     "tribunal_win_pct": ("% of hearings", "tribunal hearings decided for the family"),
     "pex_rr_ehcp": ("ratio", "exclusion rate of pupils with a plan over that of pupils without SEN"),
     "pex_rr_sen_support": ("ratio", "exclusion rate of SEN-support pupils over that of pupils without SEN"),
@@ -51,29 +57,66 @@ METRICS: dict[str, tuple[str, str]] = {
     "ehe_sen_pct": ("% of EHE entrants", "entrants to home education with SEN (support or plan)"),
     "ehe_ehcp_pct": ("% of EHE entrants", "entrants to home education with a plan"),
     "ehe_y10_11_pct": ("% of EHE entrants", "entrants to home education in Years 10 and 11"),
-    "ehe_entrants_prior_absence_pct": ("% of EHE entrants", "entrants persistently absent (10%+) in the year before leaving"),
-    "unexplained_exit_cohort_pct": ("% of a Year 7 cohort", "synthetic cohort: at least one unexplained exit by the end of Y11 at this year's rates by year group"),
-    "unexplained_exit_top6_share_pct": ("% of unexplained exits", "share of unexplained exits in the 6% of secondary schools with the most"),
-    "pupil_weeks_missed_per_1000": ("weeks per 1,000 children", "weeks of education missed: absence on roll, time missing, Section 19 shortfall"),
+    "ehe_entrants_prior_absence_pct": (
+        "% of EHE entrants",
+        "entrants persistently absent (10%+) in the year before leaving",
+    ),
+    "unexplained_exit_cohort_pct": (
+        "% of a Year 7 cohort",
+        "synthetic cohort: at least one unexplained exit by the end of Y11 at this year's rates by year group",
+    ),
+    "unexplained_exit_top6_share_pct": (
+        "% of unexplained exits",
+        "share of unexplained exits in the 6% of secondary schools with the most",
+    ),
+    "pupil_weeks_missed_per_1000": (
+        "weeks per 1,000 children",
+        "weeks of education missed: absence on roll, time missing, Section 19 shortfall",
+    ),
     "camhs_wait_weeks_mean": ("weeks", "mean wait of children whose CAMHS treatment started in the year"),
     "complaints_upheld_per_1000": ("per 1,000 children", "Ombudsman complaints upheld against the LA"),
     "remedy_gbp_per_1000": ("GBP per 1,000 children", "remedy payments ordered by the Ombudsman"),
     "parents_left_work_per_1000": ("per 1,000 children", "parents giving up work to care for a child out of school"),
     "offrolled_per_1000": ("per 1,000 children", "HIDDEN TRUTH: children pushed off a school roll by the school"),
-    "ehe_coerced_pct": ("% of EHE entrants", "HIDDEN TRUTH: entrants to home education pushed by a school or an LA officer"),
+    "ehe_coerced_pct": (
+        "% of EHE entrants",
+        "HIDDEN TRUTH: entrants to home education pushed by a school or an LA officer",
+    ),
 }
 
-EVENT_FIELDS = ("kind", "week", "uid", "slot", "from_status", "to_status", "true_reason", "recorded_reason",
-                "value", "year_group", "sen", "fsm", "need", "school", "social_care")
+EVENT_FIELDS = (
+    "kind",
+    "week",
+    "uid",
+    "slot",
+    "from_status",
+    "to_status",
+    "true_reason",
+    "recorded_reason",
+    "value",
+    "year_group",
+    "sen",
+    "fsm",
+    "need",
+    "school",
+    "social_care",
+)
 _UNEXPLAINED_TO = (Status.EHE, Status.CME, Status.AP)
 _OFFROLLED = (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER)
 
 
 _SCALAR_FIELDS = ("kind", "week", "to_status", "true_reason", "recorded_reason")
-_PUPIL_FIELDS = (("uid", "uid"), ("from_status", "status"), ("year_group", "year_group"), ("sen", "sen"),
-                 ("fsm", "fsm"), ("need", "need"), ("school", "school"), ("social_care", "social_care"))
-_DTYPES = {"kind": np.int8, "week": np.int32, "to_status": np.int8, "true_reason": np.int8,
-           "recorded_reason": np.int8}
+_PUPIL_FIELDS = (
+    ("uid", "uid"),
+    ("from_status", "status"),
+    ("year_group", "year_group"),
+    ("sen", "sen"),
+    ("fsm", "fsm"),
+    ("need", "need"),
+    ("school", "school"),
+    ("social_care", "social_care"),
+)
+_DTYPES = {"kind": np.int8, "week": np.int32, "to_status": np.int8, "true_reason": np.int8, "recorded_reason": np.int8}
 
 
 class EventLog:
@@ -82,22 +125,34 @@ class EventLog:
     def __init__(self):
         self._chunks: dict[int, list[tuple]] = {}
 
-    def record(self, m: SchoolExitModel, kind: int, idx: np.ndarray, *, to: int = -1, true: int = 0,
-               recorded: int = 0, value: np.ndarray | float = 0.0) -> None:
+    def record(
+        self,
+        m: SchoolExitModel,
+        kind: int,
+        idx: np.ndarray,
+        *,
+        to: int = -1,
+        true: int = 0,
+        recorded: int = 0,
+        value: np.ndarray | float = 0.0,
+    ) -> None:
         if len(idx) == 0:
             return
         pu = m.pupils.columns
         pupil = tuple(pu[col][idx] for _, col in _PUPIL_FIELDS)  # fancy indexing copies
         self._chunks.setdefault(m.year_index, []).append(
-            ((int(kind), m.t_week, int(to), int(true), int(recorded)), idx.astype(np.int32), pupil, value))
+            ((int(kind), m.t_week, int(to), int(true), int(recorded)), idx.astype(np.int32), pupil, value)
+        )
 
     def year(self, year_index: int) -> dict[str, np.ndarray]:
         chunks = self._chunks.get(year_index, [])
         if not chunks:
             return {f: np.zeros(0) for f in EVENT_FIELDS}
         lengths = np.array([len(c[1]) for c in chunks])
-        out = {name: np.repeat(np.array([c[0][i] for c in chunks], dtype=_DTYPES[name]), lengths)
-               for i, name in enumerate(_SCALAR_FIELDS)}
+        out = {
+            name: np.repeat(np.array([c[0][i] for c in chunks], dtype=_DTYPES[name]), lengths)
+            for i, name in enumerate(_SCALAR_FIELDS)
+        }
         out["slot"] = np.concatenate([c[1] for c in chunks])
         for i, (name, _) in enumerate(_PUPIL_FIELDS):
             out[name] = np.concatenate([c[2][i] for c in chunks])
@@ -142,8 +197,9 @@ class Observer:
         counts = np.array([np.count_nonzero(pu.status == code) for code in Status], dtype=np.float64)
         self.status_counts = counts
         queue = np.count_nonzero(pu.ehcp_stage >= 3)
-        self.weekly.append(np.concatenate([[m.t_week, m.year_index, week], counts,
-                                           [np.count_nonzero(pu.distress), queue]]))
+        self.weekly.append(
+            np.concatenate([[m.t_week, m.year_index, week], counts, [np.count_nonzero(pu.distress), queue]])
+        )
         if week == tl.AUTUMN_CENSUS:
             self.census["autumn"] = self._snapshot(m)
         elif week == tl.SPRING_CENSUS:
@@ -202,7 +258,9 @@ def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cm
     by_sen = spring["by_sen"]
     n_pex_sen = np.bincount(ev["sen"][pex].astype(np.int64), minlength=3)
     r["pex_rr_ehcp"] = _rate_ratio(n_pex_sen[SEN.EHCP], by_sen[SEN.EHCP], n_pex_sen[SEN.NONE], by_sen[SEN.NONE])
-    r["pex_rr_sen_support"] = _rate_ratio(n_pex_sen[SEN.SUPPORT], by_sen[SEN.SUPPORT], n_pex_sen[SEN.NONE], by_sen[SEN.NONE])
+    r["pex_rr_sen_support"] = _rate_ratio(
+        n_pex_sen[SEN.SUPPORT], by_sen[SEN.SUPPORT], n_pex_sen[SEN.NONE], by_sen[SEN.NONE]
+    )
     n_pex_fsm = np.count_nonzero(pex & ev["fsm"])
     r["pex_rr_fsm"] = _rate_ratio(n_pex_fsm, spring["fsm"], np.count_nonzero(pex) - n_pex_fsm, on_roll - spring["fsm"])
 
@@ -216,8 +274,12 @@ def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cm
     a_pos, a_mis = pu.autumn_possible, pu.autumn_missed
     a_enr = a_pos >= 1
     a_pa = a_enr & (np.divide(a_mis, a_pos, out=np.zeros_like(a_mis), where=a_enr) >= 0.1)
-    for name, group in (("ehcp", pu.sen == SEN.EHCP), ("sen_support", pu.sen == SEN.SUPPORT),
-                        ("no_sen", pu.sen == SEN.NONE), ("fsm", pu.fsm)):
+    for name, group in (
+        ("ehcp", pu.sen == SEN.EHCP),
+        ("sen_support", pu.sen == SEN.SUPPORT),
+        ("no_sen", pu.sen == SEN.NONE),
+        ("fsm", pu.fsm),
+    ):
         r[f"persistent_absence_pct_{name}"] = _pct(np.count_nonzero(a_pa & group), np.count_nonzero(a_enr & group))
 
     # SEN and the EHCP process
@@ -245,15 +307,20 @@ def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cm
     r["ehe_entrants_prior_absence_pct"] = _pct(np.count_nonzero(ehe_in & (ev["value"] >= 0.1)), n_in)
 
     # Unexplained exits: off a school roll to anywhere but a school or a recorded move; PEX excluded
-    unexplained = (mv & np.isin(frm, (Status.ON_ROLL, Status.SPECIAL)) & np.isin(to, _UNEXPLAINED_TO)
-                   & (rec != Reason.PERMANENT_EXCLUSION))
+    unexplained = (
+        mv
+        & np.isin(frm, (Status.ON_ROLL, Status.SPECIAL))
+        & np.isin(to, _UNEXPLAINED_TO)
+        & (rec != Reason.PERMANENT_EXCLUSION)
+    )
     by_year = np.bincount(ev["year_group"][unexplained].astype(np.int64), minlength=12)
     roll_by_year = autumn["by_year_mainstream"]
     hazard = np.divide(by_year[7:12], roll_by_year[7:12], out=np.zeros(5), where=roll_by_year[7:12] > 0)
     r["unexplained_exit_cohort_pct"] = 100.0 * (1.0 - np.prod(1.0 - np.minimum(hazard, 1.0)))
     sec = m.school_ids[1]
-    sec_exits = np.bincount(ev["school"][unexplained & (ev["school"] >= 0)].astype(np.int64),
-                            minlength=len(m.schools))[sec]
+    sec_exits = np.bincount(ev["school"][unexplained & (ev["school"] >= 0)].astype(np.int64), minlength=len(m.schools))[
+        sec
+    ]
     top = max(1, int(np.ceil(0.06 * len(sec))))
     r["unexplained_exit_top6_share_pct"] = _pct(np.sort(sec_exits)[::-1][:top].sum(), sec_exits.sum())
 

@@ -74,9 +74,7 @@ def out_of_school_rates(weeks: pd.DataFrame) -> pd.DataFrame:
         rate["per_1000"] = summed[col] / pop * 1000
         parts.append(rate)
     long = pd.concat(parts, ignore_index=True)
-    g = long.groupby(
-        ["scenario", "status", "weeks_since_start", "academic_year", "week"], sort=False
-    )["per_1000"]
+    g = long.groupby(["scenario", "status", "weeks_since_start", "academic_year", "week"], sort=False)["per_1000"]
     out = g.agg(
         median="median",
         p5=lambda s: s.quantile(0.05),
@@ -122,20 +120,14 @@ def plot_out_of_school(weeks: pd.DataFrame, path_stem: Path) -> dict[str, Path]:
             for col, (label, colour) in OUT_OF_SCHOOL.items():
                 d = data[(data["scenario"] == scen) & (data["status"] == col)]
                 name = label if len(scenarios) == 1 else f"{label} - {scen}"
-                ax.plot(
-                    d["weeks_since_start"], d["median"], color=colour, lw=2.4, ls=ls, label=name
-                )
+                ax.plot(d["weeks_since_start"], d["median"], color=colour, lw=2.4, ls=ls, label=name)
                 if n_rep > 1:
-                    ax.fill_between(
-                        d["weeks_since_start"], d["p5"], d["p95"], color=colour, alpha=0.2, lw=0
-                    )
+                    ax.fill_between(d["weeks_since_start"], d["p5"], d["p95"], color=colour, alpha=0.2, lw=0)
         # Mark the start of each academic year.
         first = data[data["scenario"] == scenarios[0]]
         year_starts = first[first["week"] == 0].drop_duplicates("weeks_since_start")
         top = float(data[["median", "p95"]].max().max())
-        for x, year in zip(
-            year_starts["weeks_since_start"], year_starts["academic_year"], strict=True
-        ):
+        for x, year in zip(year_starts["weeks_since_start"], year_starts["academic_year"], strict=True):
             ax.axvline(x, color="0.75", lw=1, zorder=0)
             ax.text(
                 x + 0.6,
@@ -147,9 +139,7 @@ def plot_out_of_school(weeks: pd.DataFrame, path_stem: Path) -> dict[str, Path]:
             )
         ax.set_ylim(0, top * 1.12 if top > 0 else 1)
         ax.set_xlim(0, max(float(data["weeks_since_start"].max()), 1))
-        ax.set_xlabel(
-            "Weeks since the start of the evaluation period (academic years start in September)"
-        )
+        ax.set_xlabel("Weeks since the start of the evaluation period (academic years start in September)")
         ax.set_ylabel("Children per 1,000 aged 5-16")
         where = scenarios[0] if len(scenarios) == 1 else ", ".join(scenarios)
         if n_rep > 1:
@@ -157,8 +147,7 @@ def plot_out_of_school(weeks: pd.DataFrame, path_stem: Path) -> dict[str, Path]:
         else:
             how = "one replicate (no uncertainty band)"
         ax.set_title(
-            f"Children out of school or in alternative provision, per 1,000\n"
-            f"Scenario: {where}; {how}",
+            f"Children out of school or in alternative provision, per 1,000\nScenario: {where}; {how}",
             loc="left",
         )
         ax.grid(axis="y", color="0.9")

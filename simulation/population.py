@@ -124,8 +124,9 @@ def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.r
 EHCP_MEAN_INTENSITY = 5 / 8  # mean of Beta(5, 3), the intensity of children with a plan
 
 
-def needs_special_school(spec: PopulationSpec, sen: np.ndarray, intensity: np.ndarray,
-                         rng: np.random.Generator) -> np.ndarray:
+def needs_special_school(
+    spec: PopulationSpec, sen: np.ndarray, intensity: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Children whose plan names a special school: the published non-mainstream share of plans,
     more likely the more intense the need."""
     p = (1 - spec.ehcp_in_mainstream) * intensity / EHCP_MEAN_INTENSITY
@@ -163,7 +164,9 @@ def _group_siblings(fsm: np.ndarray, sizes: tuple[float, ...], rng: np.random.Ge
 def _school_table(spec: PopulationSpec, rng: np.random.Generator) -> Table:
     n = spec.n_primary + spec.n_secondary + spec.n_special
     schools = Table.empty(SCHOOL_COLUMNS, n)
-    phase = np.repeat([Phase.PRIMARY, Phase.SECONDARY, Phase.SPECIAL], [spec.n_primary, spec.n_secondary, spec.n_special])
+    phase = np.repeat(
+        [Phase.PRIMARY, Phase.SECONDARY, Phase.SPECIAL], [spec.n_primary, spec.n_secondary, spec.n_special]
+    )
     schools.phase[:] = phase
     schools.academy[:] = rng.random(n) < np.where(phase == Phase.SECONDARY, 0.8, 0.4)
     schools.inclusion[:] = rng.beta(4, 4, size=n)
@@ -199,9 +202,17 @@ def build_population(spec: PopulationSpec, rng: np.random.Generator, scale: floa
         pupils.columns[name][:] = values
     slot = np.arange(n)
     pupils.uid[:] = make_uid(slot, pupils.generation)
-    for name in ("ehcp_requested_week", "ehcp_due_week", "s19_due_week", "place_due_week",
-                 "camhs_due_week", "camhs_referred_week", "complaint_due_week",
-                 "complaint_start_week", "out_since_week"):
+    for name in (
+        "ehcp_requested_week",
+        "ehcp_due_week",
+        "s19_due_week",
+        "place_due_week",
+        "camhs_due_week",
+        "camhs_referred_week",
+        "complaint_due_week",
+        "complaint_start_week",
+        "out_since_week",
+    ):
         pupils.columns[name][:] = -1
 
     # Starting statuses near the published stocks; older and SEN pupils more often out.
@@ -220,7 +231,9 @@ def build_population(spec: PopulationSpec, rng: np.random.Generator, scale: floa
     pupils.status[mainstream & (u >= cut_ehe) & (u < cut_cme)] = Status.CME
     pupils.status[mainstream & (u >= cut_cme) & (u < cut_ap)] = Status.AP
     ehe = np.flatnonzero(pupils.status == Status.EHE)
-    pupils.ehe_route[ehe] = rng.choice([Route.GENUINE, Route.NO_CHOICE, Route.COERCED], size=len(ehe), p=[0.45, 0.45, 0.10])
+    pupils.ehe_route[ehe] = rng.choice(
+        [Route.GENUINE, Route.NO_CHOICE, Route.COERCED], size=len(ehe), p=[0.45, 0.45, 0.10]
+    )
     out = pupils.status >= Status.S19
     pupils.out_since_week[out] = -rng.integers(1, 52, size=int(out.sum()))
 

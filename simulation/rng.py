@@ -77,6 +77,20 @@ class Stream:
         return np.random.default_rng(seq)
 
 
+def exponential_multi(streams: list[Stream], ids: np.ndarray, counter: int) -> np.ndarray:
+    """``streams[i].exponential(ids, counter)`` for every stream at once, as rows of one array.
+
+    Same numbers as the one-stream calls; one pass of the mixer instead of one per stream."""
+    ids = np.atleast_1d(np.asarray(ids)).astype(np.uint64)
+    keys = np.array([st.key for st in streams], dtype=np.uint64)
+    salt = np.array([_scalar_mix(st._base + int(counter) * 0x632BE59BD9B4E019) for st in streams], dtype=np.uint64)
+    x = ids[None, :] + keys[:, None]
+    x *= _GOLDEN
+    x ^= salt[:, None]
+    x = _mix(x)
+    return -np.log1p(-((x >> _S11).astype(np.float64) * _TO_UNIT))
+
+
 class Streams:
     """The replicate's streams, created on first use and cached by name."""
 

@@ -27,7 +27,7 @@ from .state import Status
 
 ID_COLUMNS = ["scenario", "replicate", "seed", "la"]
 STATUS_COLUMNS = [name.lower() for name, _ in Status.items()]
-WEEK_COLUMNS = ["t_week", "year_index", "week"] + STATUS_COLUMNS + ["in_distress", "ehcp_queue"]
+WEEK_COLUMNS = ["t_week", "year_index", "week", *STATUS_COLUMNS, "in_distress", "ehcp_queue"]
 
 
 @dataclass
@@ -40,8 +40,16 @@ class RunResult:
     model: SchoolExitModel | None = field(default=None, repr=False)
 
 
-def run(scenario: Scenario, seed: int | None = None, *, replicate: int = 0, years: int | None = None,
-        record_events: bool = False, keep_model: bool = False, la: str = "reference") -> RunResult:
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    replicate: int = 0,
+    years: int | None = None,
+    record_events: bool = False,
+    keep_model: bool = False,
+    la: str = "reference",
+) -> RunResult:
     """Simulate burn-in plus ``years`` evaluation years and return the tidy tables."""
     t0 = time.perf_counter()
     if years is not None:
@@ -56,7 +64,7 @@ def run(scenario: Scenario, seed: int | None = None, *, replicate: int = 0, year
         years_df.insert(i, k, v)
     weekly = np.array(model.observer.weekly)
     weeks_df = pd.DataFrame(weekly, columns=WEEK_COLUMNS).astype("int64")
-    counted = STATUS_COLUMNS + ["in_distress", "ehcp_queue"]
+    counted = [*STATUS_COLUMNS, "in_distress", "ehcp_queue"]
     weeks_df[counted] = weeks_df[counted] * model.weight
     weeks_df["year_index"] -= scenario.burn_in
     weeks_df.insert(0, "academic_year", scenario.population.start_year + weeks_df["year_index"])
@@ -108,9 +116,15 @@ def _run_job(job: tuple[Scenario, int, int | None, bool]) -> RunResult:
     return run(scenario, replicate=replicate, years=years, record_events=events)
 
 
-def run_many(scenarios: Scenario | Sequence[Scenario], replicates: int, *, workers: int | None = None,
-             years: int | None = None, record_events: bool = False,
-             progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
+def run_many(
+    scenarios: Scenario | Sequence[Scenario],
+    replicates: int,
+    *,
+    workers: int | None = None,
+    years: int | None = None,
+    record_events: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[RunResult]:
     """Every scenario x replicate, in a process pool (``workers=1`` runs in this process).
 
     Results come back in job order, so the output is the same whatever the number of workers.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,19 @@ from .interventions import Intervention, InterventionError, from_dict, to_dict
 from .params import ParameterError, resolve
 from .population import REFERENCE_LA, PopulationSpec
 
-_TOP_KEYS = {"name", "description", "extends", "population", "scale", "years", "burn_in",
-             "replicates", "seed", "parameters", "interventions"}
+_TOP_KEYS = {
+    "name",
+    "description",
+    "extends",
+    "population",
+    "scale",
+    "years",
+    "burn_in",
+    "replicates",
+    "seed",
+    "parameters",
+    "interventions",
+}
 _INTS = {"years": (1, 100), "burn_in": (0, 20), "replicates": (1, 100_000), "seed": (0, 2**63 - 1)}
 
 
@@ -59,15 +71,22 @@ class Scenario:
             raise ScenarioError(str(exc)) from None
         late = [iv for iv in s.interventions if iv.start_year >= s.years]
         if late:
-            raise ScenarioError(f"{where}: interventions[{late[0].type}] start_year = {late[0].start_year} is after "
-                                f"the horizon ({s.years} evaluation years)")
+            raise ScenarioError(
+                f"{where}: interventions[{late[0].type}] start_year = {late[0].start_year} is after "
+                f"the horizon ({s.years} evaluation years)"
+            )
         return dataclasses.replace(s, sha256=_hash(s.to_dict()))
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "description": self.description,
-            "population": dataclasses.asdict(self.population), "scale": self.scale,
-            "years": self.years, "burn_in": self.burn_in, "replicates": self.replicates, "seed": self.seed,
+            "name": self.name,
+            "description": self.description,
+            "population": dataclasses.asdict(self.population),
+            "scale": self.scale,
+            "years": self.years,
+            "burn_in": self.burn_in,
+            "replicates": self.replicates,
+            "seed": self.seed,
             "parameters": dict(sorted(self.parameters.items())),
             "interventions": [to_dict(iv) for iv in self.interventions],
         }
@@ -105,8 +124,9 @@ def load_scenario(path: str | Path) -> Scenario:
         parent = _read(parent_path)
         _check_keys(parent, parent_path)
         if "extends" in parent:
-            raise ScenarioError(f"{path}: extends = {raw['extends']!r} itself extends "
-                                f"{parent['extends']!r} (allowed: one level)")
+            raise ScenarioError(
+                f"{path}: extends = {raw['extends']!r} itself extends {parent['extends']!r} (allowed: one level)"
+            )
         merged.update({k: v for k, v in parent.items() if k != "name"})  # a child is named after itself
         merged["parameters"] = dict(parent.get("parameters", {}))
         merged["population"] = dict(parent.get("population", {}))
@@ -145,8 +165,7 @@ def _build(raw: dict, path: Path) -> Scenario:
     allowed = {f.name: f for f in dataclasses.fields(PopulationSpec)}
     for key, value in pop.items():
         if key not in allowed:
-            raise ScenarioError(f"{path}: population.{key} is not a population setting "
-                                f"(allowed: {', '.join(allowed)})")
+            raise ScenarioError(f"{path}: population.{key} is not a population setting (allowed: {', '.join(allowed)})")
         default = getattr(REFERENCE_LA, key)
         if isinstance(default, tuple):
             if not isinstance(value, list) or len(value) != len(default):
@@ -182,8 +201,10 @@ def _build(raw: dict, path: Path) -> Scenario:
     for lever in set(levers):
         owners = [iv for iv in built if type(iv).lever == lever]
         if len(owners) > 1 and _overlap(owners):
-            raise ScenarioError(f"{path}: interventions {', '.join(iv.type for iv in owners)} set the same lever "
-                                f"{lever!r} in overlapping years (allowed: one at a time)")
+            raise ScenarioError(
+                f"{path}: interventions {', '.join(iv.type for iv in owners)} set the same lever "
+                f"{lever!r} in overlapping years (allowed: one at a time)"
+            )
     kwargs["interventions"] = tuple(built)
     s = Scenario(**kwargs)
     return dataclasses.replace(s, sha256=_hash(s.to_dict()))
@@ -191,4 +212,4 @@ def _build(raw: dict, path: Path) -> Scenario:
 
 def _overlap(ivs: list[Intervention]) -> bool:
     spans = sorted((iv.start_year, iv.end_year if iv.end_year is not None else 10**9) for iv in ivs)
-    return any(b[0] <= a[1] for a, b in zip(spans, spans[1:], strict=False))
+    return any(b[0] <= a[1] for a, b in itertools.pairwise(spans))

@@ -25,16 +25,19 @@ def initialise(m: SchoolExitModel, rng: np.random.Generator) -> None:
     on = pu.school >= 0
     roll = np.bincount(pu.school[on], minlength=n)
     sc.capacity[:] = np.ceil(roll * 1.1).astype(np.int32) + 5
-    demand = np.bincount(pu.school[on], minlength=n, weights=np.choose(
-        pu.sen[on], [0.0, p["support_hours_sen"], p["support_hours_ehcp"]]) * pu.need_intensity[on])
+    demand = np.bincount(
+        pu.school[on],
+        minlength=n,
+        weights=np.choose(pu.sen[on], [0.0, p["support_hours_sen"], p["support_hours_ehcp"]]) * pu.need_intensity[on],
+    )
     demand += _EXPECTED_PASTORAL_SHARE * roll * p["support_hours_pastoral"]
     ratio = np.where(sc.phase == Phase.SPECIAL, p["special_capacity_ratio"], p["support_capacity_ratio"])
     sc.support_hours[:] = ratio * demand
     sigma = p["exclusion_propensity_sigma"]
     sc.exclusion_propensity[:] = rng.lognormal(-0.5 * sigma * sigma, sigma, size=n)
+    sc.exclusion_sqrt[:] = np.sqrt(sc.exclusion_propensity)
     offroll = rng.beta(p["offroll_beta_a"], p["offroll_beta_b"], size=n)
-    sc.offroll_propensity[:] = np.where(sc.phase == Phase.SECONDARY, offroll,
-                                        np.where(sc.phase == Phase.PRIMARY, 0.1 * offroll, 0.0))
+    sc.offroll_propensity[:] = np.where(sc.phase == Phase.SECONDARY, offroll, 0.0)  # Y10-Y11 results pressure
     sc.offroll_base[:] = sc.offroll_propensity
     sc.policy_draw[:] = rng.random(n)
     sc.fines_first[:] = sc.policy_draw < p["fines_first_share"]
@@ -61,7 +64,8 @@ def responses(m: SchoolExitModel) -> None:
     # Special schools suspend at half the rate; a school's exclusion culture enters suspensions damped.
     at_risk = mainstream + np.float32(0.5) * (pu.status == Status.SPECIAL)
     hit = m.clocks["suspension"].advance_all(
-        risk * pu.school_exclusion_sqrt * (at_risk * np.float32(p["suspension_hazard"])), pu.uid)
+        risk * pu.school_exclusion_sqrt * (at_risk * np.float32(p["suspension_hazard"])), pu.uid
+    )
     if len(hit):
         pu.suspensions[hit] += 1
         pu.stress[hit] = np.minimum(pu.stress[hit] + p["stress_from_suspension"], 1.0)
@@ -111,13 +115,12 @@ def exclude(m: SchoolExitModel, idx: np.ndarray) -> None:
 
 def offrolling(m: SchoolExitModel) -> None:
     """Pressure on costly pupils in schools with a propensity to off-roll, and what families do."""
-    pu, p, sc, fam = m.pupils, m.p, m.schools, m.families
-    in_secondary = (pu.status == Status.ON_ROLL) & (pu.year_group >= 7)
-    prop = pu.school_offroll * in_secondary
-    rate = pu.sessions_missed / np.maximum(pu.sessions_possible, 1.0)
-    cost = hazards.offroll_cost(rate, pu.suspensions, pu.unmet_need, pu.need_intensity, pu.fsm)
-    peak = tl.is_peak_pressure(pu.year_group, m.week)
-    hit = m.clocks["offroll"].advance_all(hazards.pressure_hazard(prop, peak, cost, p), pu.uid)
+    pu, p, fam = m.pupils, m.p, m.families
+    idx = np.flatnonzero(pu.school_offroll > 0)  # on a secondary roll (special schools and the rest are 0)
+    rate = pu.sessions_missed[idx] / np.maximum(pu.sessions_possible[idx], 1.0)
+    cost = hazards.offroll_cost(rate, pu.suspensions[idx], pu.unmet_need[idx], pu.need_intensity[idx], pu.fsm[idx])
+    peak = tl.is_peak_pressure(pu.year_group[idx], m.week)
+    hit = m.clocks["offroll"].advance(idx, hazards.pressure_hazard(pu.school_offroll[idx], peak, cost, p), pu.uid)
     if len(hit) == 0:
         return
     stream = m.streams["offroll_choice"]
@@ -128,7 +131,7 @@ def offrolling(m: SchoolExitModel) -> None:
     u_more = stream.uniform(pu.uid[hit], 4 * m.t_week + 3)
     m.log.record(m, Kind.PRESSURE, hit, value=form.astype(np.float64))
     fam.trust[f] = np.maximum(fam.trust[f] - 0.1, 0.0)
-    prior = rate[hit]
+    prior = rate[np.searchsorted(idx, hit)]
 
     leaves = comply & ((form == Form.ULTIMATUM) | (form == Form.EHE_LETTER))
     to_ehe = leaves & ((form == Form.EHE_LETTER) | (u_dest < p["coerced_to_ehe_share"]))
@@ -170,9 +173,13 @@ def ofsted(m: SchoolExitModel) -> None:
     pu, p, sc = m.pupils, m.p, m.schools
     ev = m.log.year(m.year_index)
     sec = m.school_ids[Phase.SECONDARY]
-    lost = ((ev["kind"] == Kind.MOVE) & (ev["from_status"] == Status.ON_ROLL) & (ev["year_group"] >= 10)
-            & np.isin(ev["to_status"], (Status.EHE, Status.CME, Status.AP))
-            & (ev["recorded_reason"] != Reason.PERMANENT_EXCLUSION))
+    lost = (
+        (ev["kind"] == Kind.MOVE)
+        & (ev["from_status"] == Status.ON_ROLL)
+        & (ev["year_group"] >= 10)
+        & np.isin(ev["to_status"], (Status.EHE, Status.CME, Status.AP))
+        & (ev["recorded_reason"] != Reason.PERMANENT_EXCLUSION)
+    )
     losses = np.bincount(ev["school"][lost].astype(np.int64), minlength=len(sc))[sec]
     roll = np.bincount(pu.school[(pu.status == Status.ON_ROLL) & (pu.year_group >= 10)], minlength=len(sc))[sec]
     rate = losses / np.maximum(roll, 1)
@@ -180,8 +187,9 @@ def ofsted(m: SchoolExitModel) -> None:
     flagged = sec[np.argsort(-rate, kind="stable")[:n_flag]]
     rng = m.streams["ofsted"].generator(m.year_index)
     inspected = flagged[rng.random(len(flagged)) < p["p_inspection"]]
-    offrolled = ((ev["kind"] == Kind.MOVE) & np.isin(ev["true_reason"], (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN,
-                                                                         Reason.OFFROLLED_TRANSFER)))
+    offrolled = (ev["kind"] == Kind.MOVE) & np.isin(
+        ev["true_reason"], (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER)
+    )
     true_by_school = np.bincount(ev["school"][offrolled].astype(np.int64), minlength=len(sc))
     for j in inspected:
         found = bool(true_by_school[j] > 0)
@@ -190,4 +198,3 @@ def ofsted(m: SchoolExitModel) -> None:
             sc.scrutiny[j] = 1.0
             pu.school_offroll[pu.school == j] = sc.offroll_propensity[j]
         m.inspections.append((m.year_index, int(j), found))
-

@@ -9,6 +9,7 @@ was refilled, which is the same in every scenario (common random numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -33,8 +34,8 @@ class _CodesMeta(type):
 
 
 class Codes(metaclass=_CodesMeta):
-    _codes: tuple[int, ...] = ()
-    _names: dict[int, str] = {}
+    _codes: ClassVar[tuple[int, ...]] = ()
+    _names: ClassVar[dict[int, str]] = {}
 
     def __init_subclass__(cls):
         members = {k: v for k, v in vars(cls).items() if k.isupper() and isinstance(v, int)}
@@ -237,6 +238,7 @@ SCHOOL_COLUMNS: dict[str, type] = {
     "inclusion": np.float32,  # 0-1
     "fines_first": np.bool_,
     "exclusion_propensity": np.float32,
+    "exclusion_sqrt": np.float32,  # square root, as it enters the suspension hazard
     "offroll_propensity": np.float32,
     "offroll_base": np.float32,  # propensity before any inspection finding
     "scrutiny": np.float32,  # 0-1, rises after a finding

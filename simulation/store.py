@@ -83,5 +83,9 @@ def package_version() -> str:
 
 
 def environment() -> dict:
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "package_version": package_version(), "git_commit": git_commit()}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "package_version": package_version(),
+        "git_commit": git_commit(),
+    }

@@ -78,9 +78,7 @@ def status_of(model: float, value: float, low: float, high: float) -> str:
     return MISS
 
 
-def compare_to_targets(
-    years_or_summary: pd.DataFrame, targets: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def compare_to_targets(years_or_summary: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each target against the model: mean, 5th and 95th percentile over all rows, and a status.
 
     A target with an ``academic_year`` (2023 for 2023/24) is compared with the model's rows for
@@ -98,11 +96,7 @@ def compare_to_targets(
         if has_years and pd.notna(year) and (years_or_summary["academic_year"] == int(year)).any():
             rows_for = years_or_summary[years_or_summary["academic_year"] == int(year)]
         col = rows_for[t.metric] if t.metric in rows_for.columns else None
-        vals = (
-            pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-            if col is not None
-            else np.array([])
-        )
+        vals = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float) if col is not None else np.array([])
         vals = vals[np.isfinite(vals)]
         if len(vals):
             mean, p5, p95 = float(vals.mean()), *(float(x) for x in np.percentile(vals, [5, 95]))
@@ -209,10 +203,7 @@ def format_table(
     widths = [max([len(n), *(len(t) for t in col)]) for n, col in zip(names, cells, strict=True)]
 
     def line(items: list[str]) -> str:
-        parts = [
-            t.rjust(w) if num else t.ljust(w)
-            for t, w, num in zip(items, widths, numeric, strict=True)
-        ]
+        parts = [t.rjust(w) if num else t.ljust(w) for t, w, num in zip(items, widths, numeric, strict=True)]
         return "  ".join(parts).rstrip()
 
     out = [line(names), "  ".join("-" * w for w in widths)]

@@ -27,13 +27,9 @@ def tiny_population(
     )
 
 
-def tiny_scenario(
-    n_pupils: int = 3000, years: int = 1, burn_in: int = 0, **changes
-) -> simulation.Scenario:
+def tiny_scenario(n_pupils: int = 3000, years: int = 1, burn_in: int = 0, **changes) -> simulation.Scenario:
     """A small LA with no burn-in: about 0.2 s per simulated year."""
-    pop = tiny_population(
-        n_pupils=n_pupils, n_primary=max(2, n_pupils // 375), n_secondary=max(2, n_pupils // 1500)
-    )
+    pop = tiny_population(n_pupils=n_pupils, n_primary=max(2, n_pupils // 375), n_secondary=max(2, n_pupils // 1500))
     return simulation.Scenario(population=pop, years=years, burn_in=burn_in).with_(**changes)
 
 
@@ -73,26 +69,18 @@ def check_model_invariants(m: simulation.SchoolExitModel) -> None:
     status = pu.status
     # Exactly one valid status per pupil; LEFT is transient (the slot is refilled within the step).
     assert status.min() >= 0 and status.max() < len(Status), f"invalid status code at t={m.t_week}"
-    assert not np.any(status == Status.LEFT), (
-        f"LEFT persisted past the end of step t={m.t_week - 1}"
-    )
+    assert not np.any(status == Status.LEFT), f"LEFT persisted past the end of step t={m.t_week - 1}"
     assert np.all((pu.year_group >= 0) & (pu.year_group <= 11)), "year group outside Reception..Y11"
     # School index consistent with status and phase.
     on_roll = status == Status.ON_ROLL
     school_on = pu.school[on_roll]
-    assert np.all((school_on >= 0) & (school_on < len(sc))), (
-        "mainstream pupil without a valid school"
-    )
+    assert np.all((school_on >= 0) & (school_on < len(sc))), "mainstream pupil without a valid school"
     expected = np.where(pu.year_group[on_roll] >= 7, Phase.SECONDARY, Phase.PRIMARY)
     wrong = np.flatnonzero(sc.phase[school_on] != expected)
-    assert len(wrong) == 0, (
-        f"{len(wrong)} mainstream pupils at a school of the wrong phase (t={m.t_week})"
-    )
+    assert len(wrong) == 0, f"{len(wrong)} mainstream pupils at a school of the wrong phase (t={m.t_week})"
     special = status == Status.SPECIAL
     assert np.all(pu.school[special] >= 0), "special-school pupil without a school"
-    assert np.all(sc.phase[pu.school[special]] == Phase.SPECIAL), (
-        "SPECIAL pupil on a mainstream roll"
-    )
+    assert np.all(sc.phase[pu.school[special]] == Phase.SPECIAL), "SPECIAL pupil on a mainstream roll"
     off_roll = np.isin(status, (Status.AP, Status.S19, Status.EHE, Status.CME))
     assert np.all(pu.school[off_roll] == -1), "pupil off a school roll still holds a school index"
     # Identity: every slot holds a distinct child; families are valid rows; siblings share FSM.
@@ -111,14 +99,10 @@ def check_model_invariants(m: simulation.SchoolExitModel) -> None:
     # Suspension days are capped at the sessions still possible, so missed never exceeds possible.
     excess = pu.sessions_missed - pu.sessions_possible
     assert excess.max() <= 1e-4, f"sessions_missed exceeds sessions_possible by {excess.max():.3g}"
-    assert np.all(pu.autumn_missed <= pu.autumn_possible + 1e-4), (
-        "autumn_missed exceeds autumn_possible"
-    )
+    assert np.all(pu.autumn_missed <= pu.autumn_possible + 1e-4), "autumn_missed exceeds autumn_possible"
     last_week = (m.t_week - 1) % tl.WEEKS_PER_YEAR
     term_weeks_so_far = int(tl.IS_TERM[: last_week + 1].sum())
-    assert pu.sessions_possible.max() <= term_weeks_so_far, (
-        "more possible weeks than term weeks this year"
-    )
+    assert pu.sessions_possible.max() <= term_weeks_so_far, "more possible weeks than term weeks this year"
     # The school-roll cache agrees with a recount.
     on = pu.school >= 0
     recount = np.bincount(pu.school[on], minlength=len(sc))

@@ -39,9 +39,7 @@ def test_readme_python_blocks_run(monkeypatch, tmp_path):
         try:
             exec(compile(block, f"README.md python block {i}", "exec"), namespace)
         except Exception as exc:  # name the block so a failure points at the README
-            pytest.fail(
-                f"README.md python block {i} failed: {type(exc).__name__}: {exc}\n---\n{block}"
-            )
+            pytest.fail(f"README.md python block {i} failed: {type(exc).__name__}: {exc}\n---\n{block}")
 
 
 def test_quick_start_commands_exist():
@@ -65,8 +63,6 @@ def test_ci_runs_make_test():
     ci = ROOT / ".ci" / "run"
     assert ci.is_file()
     commands = [
-        line.strip()
-        for line in ci.read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
+        line.strip() for line in ci.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
     assert "make test" in commands

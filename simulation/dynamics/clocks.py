@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rng import Stream
+from ..rng import Stream, exponential_multi
 
 
 class HazardClock:
@@ -35,7 +35,7 @@ class HazardClock:
             self.threshold[fired] = self.stream.exponential(uid[fired], self.fired[fired])
         return fired
 
-    def advance_all(self, hazard: np.ndarray, uid: np.ndarray) -> np.ndarray:
+    def advance_all(self, hazard: np.ndarray | float, uid: np.ndarray) -> np.ndarray:
         """As :meth:`advance` for every slot at once (hazard 0 where a pupil is not at risk)."""
         self.total += hazard
         fired = np.flatnonzero(self.total >= self.threshold)
@@ -50,3 +50,14 @@ class HazardClock:
         self.total[slots] = 0.0
         self.fired[slots] = 0
         self.threshold[slots] = self.stream.exponential(uid[slots], 0)
+
+
+def reset_clocks(clocks: list[HazardClock], slots: np.ndarray, uid: np.ndarray) -> None:
+    """:meth:`HazardClock.reset` for several clocks at once (one random draw for all of them)."""
+    if len(slots) == 0:
+        return
+    thresholds = exponential_multi([c.stream for c in clocks], uid[slots], 0)
+    for clock, row in zip(clocks, thresholds, strict=True):
+        clock.total[slots] = 0.0
+        clock.fired[slots] = 0
+        clock.threshold[slots] = row

@@ -44,8 +44,14 @@ def pressure_hazard(propensity, peak, cost, p: dict) -> np.ndarray:
 
 
 def choose_form(u: np.ndarray, p: dict) -> np.ndarray:
-    weights = np.array([p["form_weight_ultimatum"], p["form_weight_ehe_letter"],
-                        p["form_weight_managed_move"], p["form_weight_part_time"]])
+    weights = np.array(
+        [
+            p["form_weight_ultimatum"],
+            p["form_weight_ehe_letter"],
+            p["form_weight_managed_move"],
+            p["form_weight_part_time"],
+        ]
+    )
     if weights.sum() <= 0:
         weights = np.ones(4)
     cum = np.cumsum(weights)
@@ -60,8 +66,7 @@ def p_comply(advocacy, trust, p: dict) -> np.ndarray:
 
 def ehe_hazards(stress, distress, unmet, fines, trust, preference, capacity, p: dict):
     """Weekly hazards of leaving for home education: (genuine, no choice)."""
-    return (genuine_ehe_hazard(preference, capacity, p),
-            no_choice_ehe_hazard(stress, distress, unmet, fines, trust, p))
+    return (genuine_ehe_hazard(preference, capacity, p), no_choice_ehe_hazard(stress, distress, unmet, fines, trust, p))
 
 
 def genuine_ehe_hazard(preference, capacity, p: dict) -> np.ndarray:
@@ -70,8 +75,11 @@ def genuine_ehe_hazard(preference, capacity, p: dict) -> np.ndarray:
 
 def no_choice_ehe_hazard(stress, distress, unmet, fines, trust, p: dict) -> np.ndarray:
     s0 = p["ehe_stress_threshold"]
-    strain = (np.clip((stress - s0) / (1.0 - s0), 0.0, 1.0) + p["ehe_distress_weight"] * distress
-              + p["ehe_unmet_weight"] * unmet)
+    strain = (
+        np.clip((stress - s0) / (1.0 - s0), 0.0, 1.0)
+        + p["ehe_distress_weight"] * distress
+        + p["ehe_unmet_weight"] * unmet
+    )
     return p["ehe_no_choice_hazard"] * strain * (1.0 + p["ehe_fines_push"] * fines) * (1.5 - trust)
 
 
@@ -86,6 +94,19 @@ def ehcp_request_hazard(intensity, unmet, advocacy, sen, p: dict) -> np.ndarray:
     return np.where(sen == SEN.SUPPORT, base, 0.0)
 
 
-__all__ = ["Route", "behaviour_risk", "behaviour_static_risk", "choose_form", "ehcp_request_hazard",
-           "ehe_hazards", "escalation", "exclusion_hazard", "genuine_ehe_hazard", "no_choice_ehe_hazard",
-           "offroll_cost", "p_comply", "pressure_hazard", "return_hazard"]
+__all__ = [
+    "Route",
+    "behaviour_risk",
+    "behaviour_static_risk",
+    "choose_form",
+    "ehcp_request_hazard",
+    "ehe_hazards",
+    "escalation",
+    "exclusion_hazard",
+    "genuine_ehe_hazard",
+    "no_choice_ehe_hazard",
+    "offroll_cost",
+    "p_comply",
+    "pressure_hazard",
+    "return_hazard",
+]

@@ -18,20 +18,30 @@ def share_met(school: np.ndarray, tier: np.ndarray, demand: np.ndarray, capacity
     ``demand`` is in hours; ``capacity`` holds each school's hours. Pupils with no
     demand get 1.
     """
-    remaining = capacity.astype(np.float64).copy()
     share = np.ones(len(school), dtype=np.float64)
+    groups = [np.flatnonzero(tier == level) for level in (TIER_EHCP, TIER_SEN, TIER_PASTORAL)]
+    for rows, got in zip(groups, share_by_tier([(school[g], demand[g]) for g in groups], capacity), strict=True):
+        share[rows] = got
+    return share
+
+
+def share_by_tier(tiers: list[tuple[np.ndarray, np.ndarray]], capacity: np.ndarray) -> list[np.ndarray]:
+    """As :func:`share_met`, with the pupils of each tier given separately as (school, demand), in tier
+    order. This is the form the model uses: no masks over mixed tiers in the weekly step."""
+    remaining = capacity.astype(np.float64).copy()
     n_schools = len(capacity)
-    for level in (TIER_EHCP, TIER_SEN, TIER_PASTORAL):
-        m = tier == level
-        if not m.any():
+    shares = []
+    for school, demand in tiers:
+        if len(school) == 0:
+            shares.append(np.ones(0))
             continue
-        wanted = np.bincount(school[m], weights=demand[m], minlength=n_schools)
+        wanted = np.bincount(school, weights=demand, minlength=n_schools)
         frac = np.ones(n_schools)
         np.divide(remaining, wanted, out=frac, where=wanted > 0)
         np.minimum(frac, 1.0, out=frac)
         remaining = np.maximum(remaining - frac * wanted, 0.0)  # no negative remainder from rounding
-        share[m] = np.where(demand[m] > 0, frac[school[m]], 1.0)
-    return share
+        shares.append(np.where(demand > 0, frac[school], 1.0))
+    return shares
 
 
 def unmet_need(intensity: np.ndarray, share: np.ndarray, fidelity: np.ndarray | float) -> np.ndarray:

@@ -128,9 +128,7 @@ def test_run_plot_writes_png_svg_and_csv(results_dir: Path):
     assert (fig / "out_of_school.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = pd.read_csv(fig / "out_of_school.csv")
     assert set(data["status"]) == {"ehe", "cme", "s19", "ap"}
-    assert (data["p5"] <= data["median"] + 1e-9).all() and (
-        data["median"] <= data["p95"] + 1e-9
-    ).all()
+    assert (data["p5"] <= data["median"] + 1e-9).all() and (data["median"] <= data["p95"] + 1e-9).all()
     assert (data["n_replicates"] == 2).all()
 
 
@@ -151,9 +149,7 @@ def test_workers_do_not_change_results(small: Path, tmp_path: Path):
         a, b = pd.read_parquet(one / f"{name}.parquet"), pd.read_parquet(two / f"{name}.parquet")
         pdt.assert_frame_equal(a, b)
     a = pd.read_parquet(one / "summary.parquet")
-    assert (
-        a["ehe_census_pct"].nunique() == 2 or a["suspension_rate"].nunique() == 2
-    )  # replicates differ
+    assert a["ehe_census_pct"].nunique() == 2 or a["suspension_rate"].nunique() == 2  # replicates differ
 
 
 def test_overrides_reach_the_run(small: Path, tmp_path: Path):
@@ -216,9 +212,7 @@ BAD_FILES = {
         ("small.toml", ["--bogus"], ["--bogus"]),
     ],
 )
-def test_bad_run_input_exits_2_and_writes_nothing(
-    tmp_path: Path, small: Path, capsys, scenario, extra, expected
-):
+def test_bad_run_input_exits_2_and_writes_nothing(tmp_path: Path, small: Path, capsys, scenario, extra, expected):
     for name, text in BAD_FILES.items():
         (tmp_path / name).write_text(text)
     out = tmp_path / "out"
@@ -273,10 +267,7 @@ def test_check_targets_on_results_dir(results_dir: Path, capsys):
 
 
 def test_check_targets_runs_a_scenario_in_memory(small: Path, capsys):
-    assert (
-        main(["check-targets", "--scenario", str(small), "--replicates", "1", "--workers", "1"])
-        == 0
-    )
+    assert main(["check-targets", "--scenario", str(small), "--replicates", "1", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "ehe_census_autumn2023" in out and "targets in range" in out
 
@@ -357,15 +348,10 @@ def test_compare_to_targets_statuses():
         assert got.loc[0, "status"] == status, (model, row["value"])
     got = compare_to_targets(pd.DataFrame({"pex_rate": [0.1, 0.2, np.nan]}), base)
     assert got.loc[0, "model_mean"] == pytest.approx(0.15) and got.loc[0, "n_rows"] == 2
-    assert got.loc[0, "model_p5"] == pytest.approx(0.105) and got.loc[
-        0, "model_p95"
-    ] == pytest.approx(0.195)
+    assert got.loc[0, "model_p5"] == pytest.approx(0.105) and got.loc[0, "model_p95"] == pytest.approx(0.195)
     missing = compare_to_targets(pd.DataFrame({"other": [1.0]}))
     assert (missing["status"] == "not modelled").all() and len(missing) == len(t)
-    assert (
-        count_line(missing)
-        == f"0 of {len(t)} targets in range, 0 within 1.5x, 0 missed, {len(t)} not modelled"
-    )
+    assert count_line(missing) == f"0 of {len(t)} targets in range, 0 within 1.5x, 0 missed, {len(t)} not modelled"
     text = format_table(missing)
     assert all(tid in text for tid in t["id"])
     header, rule, *body = text.splitlines()
@@ -406,6 +392,4 @@ def test_plot_rates_per_1000(tmp_path: Path):
     # population 980 + ehe; left is not counted
     assert ehe["median"].iloc[0] == pytest.approx(11 / 991 * 1000)
     assert ehe["weeks_since_start"].min() == 0 and ehe["weeks_since_start"].max() == 59
-    assert (
-        data[data["status"] == "cme"]["p5"].iloc[0] < data[data["status"] == "cme"]["p95"].iloc[0]
-    )
+    assert data[data["status"] == "cme"]["p5"].iloc[0] < data[data["status"] == "cme"]["p95"].iloc[0]

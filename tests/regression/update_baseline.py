@@ -45,8 +45,7 @@ def current() -> dict:
     return {
         "case": {"scenario": CASE.to_dict(), "seed": SEED},
         "years": {
-            str(int(row["academic_year"])): {m: _num(row[m]) for m in metrics}
-            for _, row in result.years.iterrows()
+            str(int(row["academic_year"])): {m: _num(row[m]) for m in metrics} for _, row in result.years.iterrows()
         },
         "summary": {m: _num(result.summary[m].iloc[0]) for m in metrics},
         "weeks_totals": {c: _num(result.weeks[c].sum()) for c in status},
@@ -78,11 +77,7 @@ def differences(old: dict, new: dict, rtol: float = 1e-9) -> list[tuple[str, obj
         x, y = a.get(key, "missing"), b.get(key, "missing")
         if x == y:
             continue
-        if (
-            isinstance(x, float)
-            and isinstance(y, float)
-            and math.isclose(x, y, rel_tol=rtol, abs_tol=1e-12)
-        ):
+        if isinstance(x, float) and isinstance(y, float) and math.isclose(x, y, rel_tol=rtol, abs_tol=1e-12):
             continue
         diffs.append((key, x, y))
     return diffs

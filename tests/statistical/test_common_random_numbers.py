@@ -24,9 +24,7 @@ def test_an_intervention_with_no_effect_changes_nothing(make_scenario):
 
 def test_an_intervention_changes_nothing_before_it_starts(make_scenario):
     base = make_scenario(n_pupils=3000, years=2, parameters={"assessment_backlog_response": 0.0})
-    later = base.with_(
-        name="later", interventions=(EHCPAssessmentCapacity(increase=1.0, start_year=1),)
-    )
+    later = base.with_(name="later", interventions=(EHCPAssessmentCapacity(increase=1.0, start_year=1),))
     a, b = run(base, seed=6), run(later, seed=6)
     pd.testing.assert_frame_equal(_without_name(a.years.iloc[:1]), _without_name(b.years.iloc[:1]))
     year0 = a.weeks["academic_year"] == a.weeks["academic_year"].min()
@@ -38,9 +36,7 @@ def test_an_intervention_changes_nothing_before_it_starts(make_scenario):
 def six_pairs(make_scenario) -> pd.DataFrame:
     """Summaries of six replicates of a baseline and of 50% more assessment capacity."""
     base = make_scenario(n_pupils=3000, years=2)
-    variant = base.with_(
-        name="more_assessors", interventions=(EHCPAssessmentCapacity(increase=0.5),)
-    )
+    variant = base.with_(name="more_assessors", interventions=(EHCPAssessmentCapacity(increase=0.5),))
     return combine(run_many([base, variant], replicates=6, workers=1))["summary"]
 
 

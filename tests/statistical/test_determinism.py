@@ -55,9 +55,7 @@ def test_different_seeds_give_different_results(scenario):
 
 def test_run_many_is_the_same_serial_or_in_a_process_pool(make_scenario):
     base = make_scenario(n_pupils=1500)
-    variant = base.with_(
-        name="more_assessors", interventions=(EHCPAssessmentCapacity(increase=0.5),)
-    )
+    variant = base.with_(name="more_assessors", interventions=(EHCPAssessmentCapacity(increase=0.5),))
     serial = combine(run_many([base, variant], replicates=2, workers=1))
     pooled = combine(run_many([base, variant], replicates=2, workers=2))
     for name in ("years", "weeks", "summary"):

@@ -32,12 +32,8 @@ def test_more_assessment_capacity_shortens_ehcp_waits(make_scenario):
             "assessment_backlog_response": 0.0,
         },
     )
-    low = metric_by_seed(
-        s, "assessment_capacity", PARAMS["assessment_capacity"].low, "ehcp_mean_wait_weeks"
-    )
-    high = metric_by_seed(
-        s, "assessment_capacity", PARAMS["assessment_capacity"].high, "ehcp_mean_wait_weeks"
-    )
+    low = metric_by_seed(s, "assessment_capacity", PARAMS["assessment_capacity"].low, "ehcp_mean_wait_weeks")
+    high = metric_by_seed(s, "assessment_capacity", PARAMS["assessment_capacity"].high, "ehcp_mean_wait_weeks")
     assert np.all(high < low)
     assert high.mean() < low.mean() - 5.0
 
@@ -47,12 +43,8 @@ def test_a_higher_no_choice_hazard_raises_entries_to_home_education(make_scenari
     # highest (40x the hazard); each arm's seed sd is under 0.1 points. Requiring a doubling leaves
     # a margin of many standard errors.
     s = make_scenario(n_pupils=6000)
-    low = metric_by_seed(
-        s, "ehe_no_choice_hazard", PARAMS["ehe_no_choice_hazard"].low, "ehe_entries_pct"
-    )
-    high = metric_by_seed(
-        s, "ehe_no_choice_hazard", PARAMS["ehe_no_choice_hazard"].high, "ehe_entries_pct"
-    )
+    low = metric_by_seed(s, "ehe_no_choice_hazard", PARAMS["ehe_no_choice_hazard"].low, "ehe_entries_pct")
+    high = metric_by_seed(s, "ehe_no_choice_hazard", PARAMS["ehe_no_choice_hazard"].high, "ehe_entries_pct")
     assert np.all(high > low)
     assert high.mean() > 2.0 * low.mean()
 
@@ -79,10 +71,7 @@ def test_a_higher_chance_of_a_fine_means_more_fines(make_scenario):
     def fines(value: float) -> np.ndarray:
         t = s.with_(parameters={**s.parameters, "p_fine": value})
         return np.array(
-            [
-                np.count_nonzero(run(t, seed=seed, record_events=True).events["kind"] == Kind.FINE)
-                for seed in SEEDS
-            ]
+            [np.count_nonzero(run(t, seed=seed, record_events=True).events["kind"] == Kind.FINE) for seed in SEEDS]
         )
 
     lo, hi = PARAMS["p_fine"].low, PARAMS["p_fine"].high
@@ -94,9 +83,7 @@ def test_a_higher_chance_of_a_fine_means_more_fines(make_scenario):
 
 
 def test_support_first_schools_fine_nobody(make_scenario):
-    s = make_scenario(
-        n_pupils=3000, parameters={"fines_first_share": 0.0, "p_fine": PARAMS["p_fine"].high}
-    )
+    s = make_scenario(n_pupils=3000, parameters={"fines_first_share": 0.0, "p_fine": PARAMS["p_fine"].high})
     events = run(s, seed=1, record_events=True).events
     assert np.count_nonzero(events["kind"] == Kind.FINE) == 0
     assert np.count_nonzero(events["kind"] == Kind.SUSPENSION) > 0

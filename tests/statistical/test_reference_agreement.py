@@ -69,9 +69,7 @@ def test_deterministic_rules_agree_week_by_week(overrides):
     n_left = 0
     for week, slow, fast in _run_side_by_side(p, scale=0.05, weeks=weeks, seed=11):
         for name in FLOATS:
-            np.testing.assert_allclose(
-                slow[name], fast[name], rtol=1e-5, atol=1e-6, err_msg=f"{name} in week {week}"
-            )
+            np.testing.assert_allclose(slow[name], fast[name], rtol=1e-5, atol=1e-6, err_msg=f"{name} in week {week}")
         for name in EXACT:
             np.testing.assert_array_equal(
                 slow[name].astype(np.int64),

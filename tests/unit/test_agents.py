@@ -67,9 +67,7 @@ def test_family_and_school_views(model):
 
 def test_local_authority_capacities_follow_the_parameters(model):
     la = model.la
-    assert la.assessments_per_week() == pytest.approx(
-        model.p["assessment_capacity"] * len(model.pupils) / 10_000
-    )
+    assert la.assessments_per_week() == pytest.approx(model.p["assessment_capacity"] * len(model.pupils) / 10_000)
     assert la.ap_places >= 1
     assert la.special_places >= 0
 

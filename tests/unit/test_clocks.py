@@ -7,9 +7,7 @@ from simulation.rng import Stream
 from simulation.state import make_uid
 
 
-def first_event_week(
-    clock: HazardClock, uid: np.ndarray, hazard_by_week, max_weeks: int = 10_000
-) -> np.ndarray:
+def first_event_week(clock: HazardClock, uid: np.ndarray, hazard_by_week, max_weeks: int = 10_000) -> np.ndarray:
     """Week (1-based) of each pupil's first event; hazard_by_week(t) gives this week's hazards."""
     n = len(uid)
     when = np.zeros(n, dtype=np.int64)

@@ -21,22 +21,16 @@ def moves_in_week(m: SchoolExitModel, t_week: int) -> dict[str, np.ndarray]:
     return {k: v[sel] for k, v in ev.items()}
 
 
-def explain(
-    before_status: np.ndarray, after_status: np.ndarray, ev: dict[str, np.ndarray]
-) -> list[str]:
+def explain(before_status: np.ndarray, after_status: np.ndarray, ev: dict[str, np.ndarray]) -> list[str]:
     """Problems found when explaining one week's status changes by its MOVE events."""
     problems = []
     # Counts: for each status, after - before == moves in - moves out.
     predicted = np.bincount(ev["to_status"].astype(np.int64), minlength=N_STATUS) - np.bincount(
         ev["from_status"].astype(np.int64), minlength=N_STATUS
     )
-    actual = np.bincount(after_status, minlength=N_STATUS) - np.bincount(
-        before_status, minlength=N_STATUS
-    )
+    actual = np.bincount(after_status, minlength=N_STATUS) - np.bincount(before_status, minlength=N_STATUS)
     if not np.array_equal(predicted, actual):
-        problems.append(
-            f"count change {actual.tolist()} but MOVE events imply {predicted.tolist()}"
-        )
+        problems.append(f"count change {actual.tolist()} but MOVE events imply {predicted.tolist()}")
     # Per slot: the events of a slot form a chain from its old status to its new one.
     slots = ev["slot"]
     for slot in np.unique(slots):
@@ -50,17 +44,12 @@ def explain(
             problems.append(f"slot {slot}: last move to {to[-1]} but is now {after_status[slot]}")
     unexplained = np.setdiff1d(np.flatnonzero(before_status != after_status), slots)
     if len(unexplained):
-        problems.append(
-            f"{len(unexplained)} pupils changed status with no MOVE event, "
-            f"e.g. slot {unexplained[0]}"
-        )
+        problems.append(f"{len(unexplained)} pupils changed status with no MOVE event, e.g. slot {unexplained[0]}")
     return problems
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_invariants_hold_after_every_step(
-    make_scenario, model_invariants, event_log_invariants, seed
-):
+def test_invariants_hold_after_every_step(make_scenario, model_invariants, event_log_invariants, seed):
     m = SchoolExitModel(make_scenario(n_pupils=3000, years=2), seed=seed, record_events=True)
     n = len(m.pupils)
     model_invariants(m)  # the initial state too
@@ -169,9 +158,7 @@ def _transfers_land_elsewhere(make_scenario, n_secondary, expect_transfers=True)
             "form_weight_ehe_letter": 0.0,
             "form_weight_part_time": 0.0,
         },
-    ).with_(
-        population=PopulationSpec(n_pupils=3000, n_primary=8, n_secondary=n_secondary, n_special=1)
-    )
+    ).with_(population=PopulationSpec(n_pupils=3000, n_primary=8, n_secondary=n_secondary, n_special=1))
     m = SchoolExitModel(s, seed=1, record_events=True)
     n_transfers = 0
     for _ in range(40):

@@ -22,11 +22,7 @@ def test_behaviour_risk_multiplies_the_relative_risks(default_params):
         p["rr_sen_support"],
         p["rr_ehcp"],
         stress_factor,
-        p["rr_fsm"]
-        * p["rr_sen_support"]
-        * p["rr_semh"]
-        * stress_factor
-        * p["secondary_behaviour_mult"],
+        p["rr_fsm"] * p["rr_sen_support"] * p["rr_semh"] * stress_factor * p["secondary_behaviour_mult"],
     ]
     np.testing.assert_allclose(rr, expected, rtol=1e-6)
 
@@ -37,17 +33,13 @@ def test_exclusion_hazard_escalates_with_suspensions(default_params):
     h = hazards.exclusion_hazard(np.ones(8), np.ones(8), suspensions, p)
     assert np.all(np.diff(h) > 0)
     assert h[0] == pytest.approx(p["pex_hazard"])
-    np.testing.assert_allclose(
-        h, p["pex_hazard"] * (1.0 + suspensions) ** p["pex_escalation"], rtol=1e-9
-    )
+    np.testing.assert_allclose(h, p["pex_hazard"] * (1.0 + suspensions) ** p["pex_escalation"], rtol=1e-9)
     # Linear in the pupil's risk and the school's propensity.
     h2 = hazards.exclusion_hazard(np.full(8, 2.0), np.full(8, 3.0), suspensions, p)
     np.testing.assert_allclose(h2, 6.0 * h, rtol=1e-9)
 
 
-@pytest.mark.parametrize(
-    "weights", [(0.3, 0.2, 0.3, 0.2), (1.0, 0.0, 0.0, 3.0), (0.0, 0.5, 0.25, 0.25)]
-)
+@pytest.mark.parametrize("weights", [(0.3, 0.2, 0.3, 0.2), (1.0, 0.0, 0.0, 3.0), (0.0, 0.5, 0.25, 0.25)])
 def test_choose_form_matches_the_normalised_weights(default_params, weights):
     p = dict(
         default_params,
@@ -119,9 +111,7 @@ def test_no_choice_home_education_needs_strain(default_params):
     genuine, no_choice = hazards.ehe_hazards(
         stress, distress, unmet, np.zeros(n), np.full(n, 0.5), np.zeros(n), np.full(n, 0.5), p
     )
-    np.testing.assert_array_equal(
-        no_choice[:3], 0.0
-    )  # at or below the stress threshold, no distress or unmet need
+    np.testing.assert_array_equal(no_choice[:3], 0.0)  # at or below the stress threshold, no distress or unmet need
     assert no_choice[3] > 0 and no_choice[4] > 0
     np.testing.assert_array_equal(genuine, 0.0)  # no preference, no genuine exits
 
@@ -130,9 +120,7 @@ def test_no_choice_hazard_rises_with_stress_fines_and_falling_trust(default_para
     p = default_params
     s0 = p["ehe_stress_threshold"]
     stress = np.linspace(s0, 1.0, 6)
-    base = dict(
-        distress=np.zeros(6, bool), unmet=np.zeros(6), preference=np.zeros(6), capacity=np.zeros(6)
-    )
+    base = dict(distress=np.zeros(6, bool), unmet=np.zeros(6), preference=np.zeros(6), capacity=np.zeros(6))
     _, by_stress = hazards.ehe_hazards(
         stress,
         base["distress"],
@@ -173,9 +161,7 @@ def test_genuine_home_education_follows_preference_and_capacity(default_params):
     p = default_params
     pref = np.array([0.0, 0.5, 1.0, 1.0])
     cap = np.array([0.5, 0.5, 0.5, 1.0])
-    genuine, _ = hazards.ehe_hazards(
-        np.zeros(4), np.zeros(4, bool), np.zeros(4), np.zeros(4), np.ones(4), pref, cap, p
-    )
+    genuine, _ = hazards.ehe_hazards(np.zeros(4), np.zeros(4, bool), np.zeros(4), np.zeros(4), np.ones(4), pref, cap, p)
     np.testing.assert_allclose(genuine, p["ehe_genuine_hazard"] * pref * (0.5 + cap))
 
 
@@ -188,9 +174,7 @@ def test_return_hazard_september_peak_and_routes(default_params):
     np.testing.assert_allclose(
         normal,
         p["ehe_return_hazard"]
-        * np.array(
-            [1.0, p["return_mult_genuine"], p["return_mult_no_choice"], p["return_mult_coerced"]]
-        ),
+        * np.array([1.0, p["return_mult_genuine"], p["return_mult_no_choice"], p["return_mult_coerced"]]),
     )
 
 
@@ -202,9 +186,7 @@ def test_pressure_hazard_peaks_in_year_10_and_11(default_params):
 
 
 def test_offroll_cost_grows_with_absence_behaviour_and_need():
-    base = hazards.offroll_cost(
-        np.array([0.0]), np.array([0]), np.array([0.0]), np.array([0.0]), np.array([False])
-    )
+    base = hazards.offroll_cost(np.array([0.0]), np.array([0]), np.array([0.0]), np.array([0.0]), np.array([False]))
     for args in (
         ([0.3], [0], [0.0], [0.0], [False]),
         ([0.0], [2], [0.0], [0.0], [False]),
@@ -218,8 +200,6 @@ def test_offroll_cost_grows_with_absence_behaviour_and_need():
 def test_ehcp_requests_only_for_sen_support_and_rise_with_unmet_need(default_params):
     p = default_params
     sen = np.array([SEN.NONE, SEN.SUPPORT, SEN.SUPPORT, SEN.EHCP])
-    h = hazards.ehcp_request_hazard(
-        np.full(4, 0.5), np.array([0.5, 0.0, 0.5, 0.5]), np.full(4, 0.5), sen, p
-    )
+    h = hazards.ehcp_request_hazard(np.full(4, 0.5), np.array([0.5, 0.0, 0.5, 0.5]), np.full(4, 0.5), sen, p)
     assert h[0] == 0.0 and h[3] == 0.0
     assert h[2] > h[1] > 0

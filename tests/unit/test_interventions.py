@@ -16,9 +16,7 @@ from simulation.params import resolve
 
 
 def test_every_registered_intervention_moves_a_registry_lever():
-    assert {"ehcp_assessment_capacity", "support_funding", "support_first_attendance"} <= set(
-        REGISTRY
-    )
+    assert {"ehcp_assessment_capacity", "support_funding", "support_first_attendance"} <= set(REGISTRY)
     for name, cls in REGISTRY.items():
         assert cls.type == name
         assert cls.lever in PARAMS, f"{name} moves unknown parameter {cls.lever}"
@@ -39,10 +37,7 @@ def test_strength_ramps_linearly():
     iv = SupportFunding(start_year=1, ramp_years=2)
     assert [iv.strength(y) for y in range(5)] == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0, 1.0])
     assert all(
-        a <= b
-        for a, b in zip(
-            [iv.strength(y) for y in range(10)], [iv.strength(y) for y in range(1, 11)], strict=True
-        )
+        a <= b for a, b in zip([iv.strength(y) for y in range(10)], [iv.strength(y) for y in range(1, 11)], strict=True)
     )
 
 
@@ -51,21 +46,13 @@ def test_assessment_capacity_scales_the_lever_within_bounds():
     base = p["assessment_capacity"]
     q = dict(p)
     EHCPAssessmentCapacity(increase=0.5).adjust(q, 1.0)
-    assert q["assessment_capacity"] == pytest.approx(
-        min(base * 1.5, PARAMS["assessment_capacity"].high)
-    )
+    assert q["assessment_capacity"] == pytest.approx(min(base * 1.5, PARAMS["assessment_capacity"].high))
     q = dict(p)
     EHCPAssessmentCapacity(increase=0.5).adjust(q, 0.5)
-    assert q["assessment_capacity"] == pytest.approx(
-        min(base * 1.25, PARAMS["assessment_capacity"].high)
-    )
+    assert q["assessment_capacity"] == pytest.approx(min(base * 1.25, PARAMS["assessment_capacity"].high))
     q = dict(p)
     EHCPAssessmentCapacity(increase=2.0).adjust(q, 1.0)
-    assert (
-        PARAMS["assessment_capacity"].low
-        <= q["assessment_capacity"]
-        <= PARAMS["assessment_capacity"].high
-    )
+    assert PARAMS["assessment_capacity"].low <= q["assessment_capacity"] <= PARAMS["assessment_capacity"].high
     # Only the lever moves.
     assert {k for k in p if p[k] != q[k]} <= {"assessment_capacity"}
 

@@ -21,9 +21,7 @@ def test_every_entry_is_complete_and_its_default_in_bounds():
         assert p.name == name
         assert p.kind in ("uncertainty", "lever"), name
         assert p.low < p.high, name
-        assert p.low <= p.default <= p.high, (
-            f"{name}: default {p.default} outside [{p.low}, {p.high}]"
-        )
+        assert p.low <= p.default <= p.high, f"{name}: default {p.default} outside [{p.low}, {p.high}]"
         assert p.unit and p.doc, f"{name}: unit and doc are required"
         assert p.source, f"{name}: a source or 'assumption' is required"
         if p.integer:

@@ -66,9 +66,7 @@ def test_siblings_share_fsm_and_families_are_small(pop, spec):
 def test_every_pupil_has_a_school_that_fits_their_status(pop):
     pu, sc = pop.pupils, pop.schools
     on = pu.status == Status.ON_ROLL
-    assert np.all(
-        sc.phase[pu.school[on]] == np.where(pu.year_group[on] >= 7, Phase.SECONDARY, Phase.PRIMARY)
-    )
+    assert np.all(sc.phase[pu.school[on]] == np.where(pu.year_group[on] >= 7, Phase.SECONDARY, Phase.PRIMARY))
     sp = pu.status == Status.SPECIAL
     assert sp.any() and np.all(sc.phase[pu.school[sp]] == Phase.SPECIAL)
     assert np.all(pu.sen[sp] == SEN.EHCP)

@@ -38,12 +38,8 @@ def _valid(params: dict) -> dict:
     return params
 
 
-anywhere = st.fixed_dictionaries({name: _value(p, "uniform") for name, p in PARAMS.items()}).map(
-    _valid
-)
-corners = st.fixed_dictionaries({name: _value(p, "corner") for name, p in PARAMS.items()}).map(
-    _valid
-)
+anywhere = st.fixed_dictionaries({name: _value(p, "uniform") for name, p in PARAMS.items()}).map(_valid)
+corners = st.fixed_dictionaries({name: _value(p, "corner") for name, p in PARAMS.items()}).map(_valid)
 
 
 def _is_pct(name: str) -> bool:
@@ -70,9 +66,7 @@ def check_year_row(row: dict, n_pupils: int) -> None:
     assert row["ehe_census_pct"] <= row["ehe_anypoint_pct"] + 1e-9
     assert row["cme_census_pct"] <= row["cme_anypoint_pct"] + 1e-9
     assert row["ehe_ehcp_pct"] <= row["ehe_sen_pct"] + 1e-9 or math.isnan(row["ehe_sen_pct"])
-    assert row["ehcp_over_52w_pct"] + row["ehcp_timely_pct"] <= 100.0 + 1e-9 or math.isnan(
-        row["ehcp_timely_pct"]
-    )
+    assert row["ehcp_over_52w_pct"] + row["ehcp_timely_pct"] <= 100.0 + 1e-9 or math.isnan(row["ehcp_timely_pct"])
 
 
 @SETTINGS
@@ -81,9 +75,7 @@ def test_a_year_anywhere_in_the_bounds_keeps_invariants_and_ranges(
     make_scenario, model_invariants, event_log_invariants, params, seed
 ):
     scenario = make_scenario(n_pupils=1500, parameters=params)
-    assert scenario.params() == resolve(
-        params
-    )  # the drawn point is valid by the registry's own rules
+    assert scenario.params() == resolve(params)  # the drawn point is valid by the registry's own rules
     m = SchoolExitModel(scenario, seed=seed, record_events=True)
     for _ in range(52):
         m.step()
@@ -95,9 +87,7 @@ def test_a_year_anywhere_in_the_bounds_keeps_invariants_and_ranges(
 
 @SETTINGS
 @given(params=corners, seed=st.integers(0, 10_000))
-def test_half_a_year_at_the_corners_of_the_bounds_keeps_invariants(
-    make_scenario, model_invariants, params, seed
-):
+def test_half_a_year_at_the_corners_of_the_bounds_keeps_invariants(make_scenario, model_invariants, params, seed):
     m = SchoolExitModel(make_scenario(n_pupils=1500, parameters=params), seed=seed)
     n = len(m.pupils)
     for _ in range(26):

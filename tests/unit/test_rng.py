@@ -92,13 +92,9 @@ def test_exponentials_have_mean_one():
 
 def test_generators_are_reproducible_and_distinct_by_counter():
     s = Stream(8, "cohort")
-    np.testing.assert_array_equal(
-        s.generator(3).random(20), Stream(8, "cohort").generator(3).random(20)
-    )
+    np.testing.assert_array_equal(s.generator(3).random(20), Stream(8, "cohort").generator(3).random(20))
     assert not np.array_equal(s.generator(3).random(20), s.generator(4).random(20))
-    assert not np.array_equal(
-        s.generator(3).random(20), Stream(8, "arrivals").generator(3).random(20)
-    )
+    assert not np.array_equal(s.generator(3).random(20), Stream(8, "arrivals").generator(3).random(20))
 
 
 def test_empty_ids_give_no_draws():

@@ -122,12 +122,7 @@ def test_out_of_range_parameter_names_key_value_and_bounds(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     message = str(err.value)
-    assert (
-        p.name in message
-        and f"{p.low:g}" in message
-        and f"{p.high:g}" in message
-        and str(path) in message
-    )
+    assert p.name in message and f"{p.low:g}" in message and f"{p.high:g}" in message and str(path) in message
 
 
 @pytest.mark.parametrize(
@@ -167,9 +162,7 @@ def test_unknown_intervention_type_is_refused_listing_the_known_ones(tmp_path):
 
 
 def test_unknown_intervention_field_is_refused(tmp_path):
-    path = write(
-        tmp_path, "s.toml", '[[interventions]]\ntype = "ehcp_assessment_capacity"\nboost = 0.2\n'
-    )
+    path = write(tmp_path, "s.toml", '[[interventions]]\ntype = "ehcp_assessment_capacity"\nboost = 0.2\n')
     with pytest.raises(ScenarioError, match="boost"):
         load_scenario(path)
 
@@ -212,9 +205,7 @@ def test_intervention_ending_before_it_starts_is_refused(tmp_path):
 
 def test_negative_or_fractional_years_in_an_intervention_are_refused(tmp_path):
     for field in ("start_year = -1", "ramp_years = 1.5"):
-        path = write(
-            tmp_path, "s.toml", f'years = 5\n[[interventions]]\ntype = "support_funding"\n{field}\n'
-        )
+        path = write(tmp_path, "s.toml", f'years = 5\n[[interventions]]\ntype = "support_funding"\n{field}\n')
         with pytest.raises(ScenarioError, match=field.split()[0]):
             load_scenario(path)
 
@@ -258,9 +249,7 @@ change = 0.1
 """,
     )
     s = load_scenario(path)
-    assert [iv.type for iv in s.interventions] == ["ehcp_assessment_capacity"] * 2 + [
-        "support_funding"
-    ]
+    assert [iv.type for iv in s.interventions] == ["ehcp_assessment_capacity"] * 2 + ["support_funding"]
     assert s.interventions[1] == EHCPAssessmentCapacity(increase=0.5, start_year=2)
 
 
@@ -292,9 +281,7 @@ ramp_years = 1
     )
     d = s.to_dict()
     assert d["parameters"] == {"p_fine": mid("p_fine")}
-    assert d["interventions"] == [
-        {"type": "support_funding", "change": 0.1, "start_year": 1, "ramp_years": 1}
-    ]
+    assert d["interventions"] == [{"type": "support_funding", "change": 0.1, "start_year": 1, "ramp_years": 1}]
 
 
 def test_a_child_without_a_name_is_named_after_its_file(tmp_path):

@@ -79,15 +79,11 @@ def test_capacity_is_never_exceeded_and_tiers_are_respected_on_random_schools():
                 lower_served = (school == j) & (tier == level) & (share * demand > 1e-12)
                 higher = (school == j) & (tier < level) & (demand > 0)
                 if lower_served.any():
-                    assert np.all(share[higher] == 1.0), (
-                        "a lower tier was served before a higher tier was met"
-                    )
+                    assert np.all(share[higher] == 1.0), "a lower tier was served before a higher tier was met"
             for level in (TIER_EHCP, TIER_SEN, TIER_PASTORAL):
                 same = (school == j) & (tier == level) & (demand > 0)  # zero demand gets 1
                 if same.any():
-                    assert np.ptp(share[same]) == 0.0, (
-                        "pupils of one tier in one school got different shares"
-                    )
+                    assert np.ptp(share[same]) == 0.0, "pupils of one tier in one school got different shares"
         # Work-conserving: a school with unmet demand has used all its hours.
         short = np.bincount(school, weights=(1 - share) * demand, minlength=n_schools) > 1e-9
         used = provided_hours(school, share, demand, n_schools)
@@ -97,9 +93,7 @@ def test_capacity_is_never_exceeded_and_tiers_are_respected_on_random_schools():
 def test_shares_are_never_negative_after_a_tier_exhausts_capacity():
     # 0.7 h for a 4.9 h plan: frac * wanted rounds to slightly more than 0.7, which once left a
     # remainder of -1e-16 and a negative share for the next tier.
-    share = share_met(
-        np.array([0, 0]), np.array([TIER_EHCP, TIER_SEN]), np.array([4.9, 1.0]), np.array([0.7])
-    )
+    share = share_met(np.array([0, 0]), np.array([TIER_EHCP, TIER_SEN]), np.array([4.9, 1.0]), np.array([0.7]))
     assert share[1] >= 0.0
 
 
@@ -109,12 +103,8 @@ def test_unmet_need_scales_with_intensity_and_fidelity():
     np.testing.assert_allclose(unmet_need(intensity, share, 1.0), [0.0, 0.4, 0.0, 0.0])
     # A plan delivered at fidelity f leaves (1 - f) of the need unmet even when fully funded.
     fidelity = 0.65
-    np.testing.assert_allclose(
-        unmet_need(intensity, share, fidelity), intensity * (1 - fidelity * share)
-    )
+    np.testing.assert_allclose(unmet_need(intensity, share, fidelity), intensity * (1 - fidelity * share))
     per_pupil = np.array([0.65, 1.0, 0.65, 1.0])
-    np.testing.assert_allclose(
-        unmet_need(intensity, share, per_pupil), [0.8 * 0.35, 0.4, 0.5 * 0.35, 0.0]
-    )
+    np.testing.assert_allclose(unmet_need(intensity, share, per_pupil), [0.8 * 0.35, 0.4, 0.5 * 0.35, 0.0])
     # Less fidelity, more unmet need.
     assert np.all(unmet_need(intensity, share, 0.4) >= unmet_need(intensity, share, 0.9))

@@ -42,6 +42,4 @@ def test_exam_pressure_peaks_from_year_10_to_the_january_census():
     years = np.array([9, 10, 11])
     np.testing.assert_array_equal(tl.is_peak_pressure(years, 0), [False, True, True])
     np.testing.assert_array_equal(tl.is_peak_pressure(years, tl.SPRING_CENSUS), [False, True, True])
-    np.testing.assert_array_equal(
-        tl.is_peak_pressure(years, tl.SPRING_CENSUS + 1), [False, True, False]
-    )
+    np.testing.assert_array_equal(tl.is_peak_pressure(years, tl.SPRING_CENSUS + 1), [False, True, False])

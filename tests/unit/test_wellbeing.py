@@ -133,9 +133,7 @@ def test_baseline_absence_multiplies_propensity_fsm_and_sen():
         1.9,
         1.7,
     )
-    np.testing.assert_allclose(
-        base, [0.04, 0.04 * 1.9, 0.04 * 1.7, 0.04 * 2 * 1.9 * 1.7], rtol=1e-6
-    )
+    np.testing.assert_allclose(base, [0.04, 0.04 * 1.9, 0.04 * 1.7, 0.04 * 2 * 1.9 * 1.7], rtol=1e-6)
 
 
 def test_mismatch_by_need_environment_and_special_school():
