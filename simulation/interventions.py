@@ -1,9 +1,10 @@
 """Interventions: small frozen dataclasses registered under their TOML ``type``.
 
-An intervention acts at one point of the step (phase 2, at the start of each
-academic year) by adjusting the live parameter values the mechanisms read; the
-effect on outcomes (shorter waits, fewer exits) is left to the mechanisms. Its
-fields are its saved form. ``start_year`` counts evaluation years from 0.
+An intervention acts at one point of the step, phase 2: at the start of each academic
+year it may adjust the live parameter values the mechanisms read (``adjust``), and each
+week it may act on the arrays (``apply``). The effect on outcomes (shorter waits, fewer
+exits) is left to the mechanisms. Its fields are its saved form. ``start_year`` counts
+evaluation years from 0; during burn-in no intervention is active.
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ class Intervention:
         return min(1.0, (eval_year - self.start_year + 1) / (self.ramp_years + 1))
 
     def adjust(self, p: dict[str, float], strength: float) -> None:
-        raise NotImplementedError  # every registered subclass defines it
+        """Change live parameter values for the coming year (phase 2, first week of the year)."""
+
+    def apply(self, model, strength: float) -> None:
+        """Act on the model's arrays this week (phase 2, every week), with whole-array operations
+        and a random stream of the intervention's own (``model.streams["intervention:" + type]``)."""
 
     def _set(self, p: dict[str, float], name: str, value: float) -> None:
         spec = PARAMS[name]

@@ -220,15 +220,16 @@ class SchoolExitModel(mesa.Model):
         schools.new_year(self)
 
     def _apply_interventions(self) -> None:
-        if self.week != 0:
-            return
-        self.p = dict(self.p_base)
-        for iv in self.scenario.interventions:
-            strength = iv.strength(self.eval_year)
-            if strength > 0:
+        if self.week == 0:
+            self.p = dict(self.p_base)
+            self._active = [(iv, iv.strength(self.eval_year)) for iv in self.scenario.interventions]
+            self._active = [(iv, s) for iv, s in self._active if s > 0]
+            for iv, strength in self._active:
                 iv.adjust(self.p, strength)
-        refresh_constants(self)
-        self.schools.fines_first[:] = self.schools.policy_draw < self.p["fines_first_share"]
+            refresh_constants(self)
+            self.schools.fines_first[:] = self.schools.policy_draw < self.p["fines_first_share"]
+        for iv, strength in self._active:
+            iv.apply(self, strength)
 
     def _allocate_support(self) -> None:
         pu, p = self.pupils, self.p
