@@ -17,6 +17,7 @@ from .population import draw_characteristics, draw_families
 from .state import (
     PUPIL_COLUMNS,
     SEN,
+    UNSET_IS_MINUS_ONE,
     EHCPStage,
     Kind,
     Phase,
@@ -30,22 +31,10 @@ if TYPE_CHECKING:
     from .model import SchoolExitModel
 
 OUT_OF_EDUCATION = (Status.S19, Status.EHE, Status.CME)
-_MINUS_ONE = (
-    "ehcp_requested_week",
-    "ehcp_due_week",
-    "s19_due_week",
-    "place_due_week",
-    "camhs_due_week",
-    "camhs_referred_week",
-    "complaint_due_week",
-    "complaint_start_week",
-    "out_since_week",
-    "part_time_until",
-    "deterred_until",
-    "school",
-)
 # What a new child's row holds before its characteristics are drawn (identity columns excepted).
-_NEW_CHILD = {name: (-1 if name in _MINUS_ONE else 0) for name in PUPIL_COLUMNS if name not in ("generation", "uid")}
+_NEW_CHILD = {
+    name: (-1 if name in UNSET_IS_MINUS_ONE else 0) for name in PUPIL_COLUMNS if name not in ("generation", "uid")
+}
 
 
 def move(

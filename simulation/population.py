@@ -17,6 +17,7 @@ from .state import (
     PUPIL_COLUMNS,
     SCHOOL_COLUMNS,
     SEN,
+    UNSET_IS_MINUS_ONE,
     Need,
     Phase,
     Route,
@@ -202,17 +203,7 @@ def build_population(spec: PopulationSpec, rng: np.random.Generator, scale: floa
         pupils.columns[name][:] = values
     slot = np.arange(n)
     pupils.uid[:] = make_uid(slot, pupils.generation)
-    for name in (
-        "ehcp_requested_week",
-        "ehcp_due_week",
-        "s19_due_week",
-        "place_due_week",
-        "camhs_due_week",
-        "camhs_referred_week",
-        "complaint_due_week",
-        "complaint_start_week",
-        "out_since_week",
-    ):
+    for name in UNSET_IS_MINUS_ONE:
         pupils.columns[name][:] = -1
 
     # Starting statuses near the published stocks; older and SEN pupils more often out.

@@ -221,6 +221,13 @@ PUPIL_COLUMNS: dict[str, type] = {
     "exit_recorded_reason": np.int8,
 }
 
+# Pupil columns whose "not set" value is -1 (week numbers and the school index), not 0.
+UNSET_IS_MINUS_ONE = (
+    "ehcp_requested_week", "ehcp_due_week", "s19_due_week", "place_due_week", "camhs_due_week",
+    "camhs_referred_week", "complaint_due_week", "complaint_start_week", "out_since_week",
+    "part_time_until", "deterred_until", "school",
+)  # fmt: skip
+
 FAMILY_COLUMNS: dict[str, type] = {
     "advocacy": np.float32,  # knowing rights, time, money (0-1)
     "trust": np.float32,  # trust in school (0-1)
