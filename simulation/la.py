@@ -18,6 +18,7 @@ from .state import SEN, EHCPStage, Kind, Reason, Route, Status
 if TYPE_CHECKING:
     from .model import SchoolExitModel
 
+SEN_SUPPORT_MEAN_INTENSITY = 2 / 7  # mean of Beta(2, 5), the need intensity of SEN-support pupils
 S19_REFUSED = -2  # s19_due_week while the LA has declined the duty for this episode of distress
 
 
@@ -91,9 +92,10 @@ def ehcp_process(m: SchoolExitModel) -> None:
         stage[done] = EHCPStage.NONE
         pu.sen[issued] = SEN.EHCP
         refresh_constants(m, issued)
-        pu.wants_special[issued] = needs_special_school(
-            m.spec, pu.sen[issued], pu.need_intensity[issued], m.streams["placement_need"].generator(t)
-        ) & (pu.status[issued] != Status.SPECIAL)
+        # A new plan names a special school more often the higher the need (relative to SEN support).
+        u = m.streams["placement_need"].uniform(pu.uid[issued], t)
+        names = u < p["p_plan_names_special"] * pu.need_intensity[issued] / SEN_SUPPORT_MEAN_INTENSITY
+        pu.wants_special[issued] = names & (pu.status[issued] != Status.SPECIAL)
     _fill_special_places(m)
 
 

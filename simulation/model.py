@@ -10,6 +10,7 @@ from . import timeline as tl
 from .agents import Family, LocalAuthority, Pupil, School
 from .dynamics import hazards, support, wellbeing
 from .dynamics.clocks import HazardClock
+from .interventions import Modifiers
 from .moves import (
     choose_schools,
     move,
@@ -51,7 +52,8 @@ class SchoolExitModel(mesa.Model):
 
     1. Calendar: term or holiday; in the first autumn week the year-end roll-over
        (Y11 leave, a new Reception cohort joins, SEN identified, budgets updated).
-    2. Interventions whose time has come adjust the live parameters (start of year).
+    2. Interventions whose time has come adjust the live parameters (start of year) and act
+       on the arrays (every week); they may set ``modifiers`` the later phases read this week.
     3. Support allocation: schools ration support hours, plans first; unmet need per pupil.
     4. Stress: leaky accumulator of unmet need, mismatch, transition and incidents;
        CAMHS referral, wait and treatment.
@@ -66,6 +68,8 @@ class SchoolExitModel(mesa.Model):
     11. Ofsted scrutiny (end of the summer term): schools with outlying Y10-Y11 losses.
     12. Observation: weekly counts, census snapshots, the year's statistics.
     """
+
+    modifiers = Modifiers()  # per-pupil multipliers set by interventions; reset every week (phase 2)
 
     def __init__(self, scenario: Scenario | None = None, seed: int = 0, *, record_events: bool = False):
         super().__init__(seed=seed)
@@ -228,6 +232,7 @@ class SchoolExitModel(mesa.Model):
                 iv.adjust(self.p, strength)
             refresh_constants(self)
             self.schools.fines_first[:] = self.schools.policy_draw < self.p["fines_first_share"]
+        self.modifiers = Modifiers(len(self.pupils))
         for iv, strength in self._active:
             iv.apply(self, strength)
 
@@ -263,12 +268,16 @@ class SchoolExitModel(mesa.Model):
             idx = self._support_idx
             in_special = pu.status[idx] == Status.SPECIAL
             inclusion = self.schools.inclusion[pu.school[idx]]
+            if p["inclusion_uplift"]:  # lever: SEND training for teachers
+                inclusion = np.minimum(inclusion + np.float32(p["inclusion_uplift"]), np.float32(1.0))
             inputs[idx] += p["stress_from_mismatch"] * wellbeing.mismatch(
                 pu.need[idx], pu.need_intensity[idx], inclusion, in_special
             )
             inputs += p["stress_from_unmet"] * pu.unmet_need
             if self.week < tl.Y7_TRANSITION_WEEKS:
                 inputs[pu.year_group == 7] += p["stress_from_transition"]
+            if self.modifiers.stress_input_scale is not None:  # interventions (e.g. mental health teams)
+                inputs *= self.modifiers.stress_input_scale
             stress[:] = wellbeing.update_stress(stress, p["stress_recovery_term"], inputs)
             at_school = pu.status <= Status.AP
             hit = self.clocks["bullying"].advance_all(p["bullying_hazard"] * pu.vulnerability * at_school, pu.uid)
@@ -332,6 +341,8 @@ class SchoolExitModel(mesa.Model):
         )
         if not self.is_term:
             no_choice = no_choice * p["holiday_exit_factor"]
+        if self.modifiers.no_choice_ehe_scale is not None:  # interventions (e.g. LA consent for EHE)
+            no_choice = no_choice * self.modifiers.no_choice_ehe_scale[strained]
         hazard[strained] += no_choice
         who = self.clocks["ehe"].advance_all(hazard, pu.uid)
         if len(who) == 0:

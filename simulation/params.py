@@ -212,16 +212,18 @@ _PARAMS: list[Param] = [
        "Weeks from request to the decision to assess.", integer=True),
     _p("assessment_min_weeks", 10, 6, 14, "weeks", U, A,
        "Minimum weeks of assessment once work starts.", integer=True),
-    _p("p_assessment_delayed", 0.5, 0.1, 0.6, "probability", U, A,
+    _p("p_assessment_delayed", 0.35, 0.1, 0.6, "probability", U, A,
        "Chance an assessment is held up (missing advice from health or an educational psychologist)."),
     _p("assessment_delay_weeks", 14.0, 5.0, 40.0, "weeks (mean)", U, A,
        "Mean extra weeks of a held-up assessment (exponential)."),
-    _p("assessment_capacity", 3.9, 0.5, 6.0, "assessments/week per 10,000 pupils", L, "fit to DfE 46-50% of plans within 20 weeks (MECHANISMS C_LA)",
+    _p("assessment_capacity", 1.04, 0.5, 6.0, "assessments/week per 10,000 pupils", L, "fit to DfE 46-50% of plans within 20 weeks (MECHANISMS C_LA)",
        "LA assessment starts per week."),
-    _p("assessment_backlog_response", 0.03, 0.0, 0.1, "share of backlog per week", U, A,
+    _p("assessment_backlog_response", 0.08, 0.0, 0.1, "share of backlog per week", U, A,
        "Extra assessments started per week as a share of the waiting list (agency staff, overtime)."),
     _p("p_plan_after_assessment", 0.8, 0.6, 0.95, "probability", U, "DERIVED: DfE 97,747 plans from 154,489 requests after ~22% refusals",
        "Chance an assessment ends in a plan."),
+    _p("p_plan_names_special", 0.4, 0.1, 0.8, "probability at mean SEN-support need", U, A + " (DfE: 43.8% of pupils with plans are not in mainstream)",
+       "Chance a new plan names a special school, for a pupil of average SEN-support need (scales with need)."),
     _p("special_places_ratio", 1.0, 0.9, 1.3, "places per initial pupil", L, "CCN/Isos 2025: 83% at or over capacity",
        "Special-school places relative to the initial special-school roll."),
     _p("p_sen_identify", 0.026, 0.005, 0.05, "per year", U, A,
@@ -313,6 +315,11 @@ _PARAMS: list[Param] = [
        "Chance a flagged school is inspected on off-rolling."),
     _p("inspection_deterrence", 0.5, 0.1, 0.9, "share", U, A,
        "Cut in off-rolling propensity after a finding."),
+    # --- policy levers read by small hooks (interventions.py; 0 or 1 = today's policy) -------------
+    _p("inclusion_uplift", 0.0, 0.0, 0.3, "inclusion (0-1)", L, A + " (MECHANISMS: inclusion ethos I_j +0.1-0.2)",
+       "Rise in every school's inclusion from SEND training for teachers; lowers the need-environment mismatch."),
+    _p("offroll_peak_excess", 1.0, 0.0, 1.0, "share of the census-date excess", L, "EPI 2019 (results attributed to every school attended); assumption",
+       "Share of the Y10-to-January-Y11 excess exam pressure (peak over off-peak) that remains; 0 = no census-date spike."),
 ]
 # fmt: on
 

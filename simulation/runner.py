@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,7 +72,20 @@ def run(
         weeks_df.insert(i, k, v)
     summary = summarise(years_df)
     events = _events_frame(model, ids) if record_events else None
+    if not keep_model:
+        _forget(model)
     return RunResult(years_df, weeks_df, summary, events, time.perf_counter() - t0, model if keep_model else None)
+
+
+def _forget(model: SchoolExitModel) -> None:
+    """Drop Mesa's class-level reference to a finished model: ``mesa.Agent._ids`` keeps an id counter
+    per model, keyed by the model, which otherwise keeps every model alive (about 4 MB per
+    sweep-sized run, gigabytes over a sweep in one worker)."""
+    import mesa
+
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
 
 
 def summarise(years: pd.DataFrame) -> pd.DataFrame:
@@ -111,9 +123,58 @@ def simulate(params: dict, seed: int, scenario: str | Path | Scenario = "scenari
     return {k: float(row[k]) for k in METRICS}
 
 
-def _run_job(job: tuple[Scenario, int, int | None, bool]) -> RunResult:
-    scenario, replicate, years, events = job
-    return run(scenario, replicate=replicate, years=years, record_events=events)
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that determines one run: the argument of a run task."""
+
+    scenario: Scenario
+    replicate: int
+    seed: int
+    la: str = "reference"
+    years: int | None = None
+    record_events: bool = False
+
+    def key(self) -> str:
+        """A hash of what determines the result (the scenario's ``replicates`` does not)."""
+        from .store import package_version, sha256_json
+
+        content = self.scenario.to_dict()
+        content.pop("replicates", None)
+        content.pop("seed", None)
+        spec = {
+            "kind": "run",
+            "scenario": content,
+            "seed": self.seed,
+            "replicate": self.replicate,
+            "la": self.la,
+            "years": self.years,
+            "events": self.record_events,
+            "version": package_version(),
+        }
+        return f"run-{sha256_json(spec)[:24]}"
+
+
+def run_task(spec: RunSpec) -> RunResult:
+    """The task a job runs for one (scenario, replicate, LA): a RunResult without the model."""
+    return run(
+        spec.scenario,
+        seed=spec.seed,
+        replicate=spec.replicate,
+        years=spec.years,
+        record_events=spec.record_events,
+        la=spec.la,
+    )
+
+
+def run_specs(
+    scenarios: Sequence[Scenario], replicates: int, *, years: int | None = None, record_events: bool = False
+) -> list[RunSpec]:
+    """Scenario x replicate; replicate r of a scenario with base seed S uses seed S + r."""
+    return [
+        RunSpec(s, r, s.seed + r, years=years, record_events=record_events)
+        for s in scenarios
+        for r in range(replicates)
+    ]
 
 
 def run_many(
@@ -121,42 +182,31 @@ def run_many(
     replicates: int,
     *,
     workers: int | None = None,
+    executor=None,
     years: int | None = None,
     record_events: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[RunResult]:
-    """Every scenario x replicate, in a process pool (``workers=1`` runs in this process).
-
-    Results come back in job order, so the output is the same whatever the number of workers.
+    """Every scenario x replicate on an executor (default: local processes, ``workers=1`` in
+    this process). Results come back in job order, so the output is the same whatever the
+    executor and the number of workers. A run that raises raises here (after the others ran).
     """
+    from .executors import Task, make_executor, run_tasks
+
     if isinstance(scenarios, Scenario):
         scenarios = [scenarios]
-    jobs = [(s, r, years, record_events) for s in scenarios for r in range(replicates)]
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) == 1:
-        results = []
-        for i, job in enumerate(jobs):
-            results.append(_run_job(job))
-            if progress:
-                progress(i + 1, len(jobs))
-        return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_mp_context()) as pool:
-        futures = [pool.submit(_run_job, job) for job in jobs]
-        results = []
-        for i, fut in enumerate(futures):
-            results.append(fut.result())
-            if progress:
-                progress(i + 1, len(jobs))
-        return results
+    specs = run_specs(scenarios, replicates, years=years, record_events=record_events)
+    tasks = [Task(f"{i}", run_task, spec) for i, spec in enumerate(specs)]
+    executor = executor or make_executor(min(workers or os.cpu_count() or 1, len(tasks)))
+    report = run_tasks(tasks, executor, progress=progress or False)
+    if report.failed:
+        text = next(iter(report.failed.values()))
+        raise RunFailed(f"{len(report.failed)} of {len(tasks)} runs failed; the first:\n{text}")
+    return [report.outcomes[t.key].value for t in tasks]
 
 
-def _mp_context():
-    """Fork where the platform has it: workers start with the parent's code already imported
-    (Mesa sets the global start method to spawn, which re-imports the package in every worker)."""
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+class RunFailed(RuntimeError):
+    """One or more runs of a job raised; the message holds the first traceback."""
 
 
 def combine(results: Sequence[RunResult]) -> dict[str, pd.DataFrame]:

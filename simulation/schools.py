@@ -120,7 +120,11 @@ def offrolling(m: SchoolExitModel) -> None:
     rate = pu.sessions_missed[idx] / np.maximum(pu.sessions_possible[idx], 1.0)
     cost = hazards.offroll_cost(rate, pu.suspensions[idx], pu.unmet_need[idx], pu.need_intensity[idx], pu.fsm[idx])
     peak = tl.is_peak_pressure(pu.year_group[idx], m.week)
-    hit = m.clocks["offroll"].advance(idx, hazards.pressure_hazard(pu.school_offroll[idx], peak, cost, p), pu.uid)
+    h = hazards.pressure_hazard(pu.school_offroll[idx], peak, cost, p)
+    if p["offroll_peak_excess"] != 1.0:  # lever: accountability reform shrinks the census-date spike
+        off = p["offroll_pressure_offpeak"]
+        h = np.where(peak, h * (off + p["offroll_peak_excess"] * (1.0 - off)), h)
+    hit = m.clocks["offroll"].advance(idx, h, pu.uid)
     if len(hit) == 0:
         return
     stream = m.streams["offroll_choice"]
@@ -135,6 +139,9 @@ def offrolling(m: SchoolExitModel) -> None:
 
     leaves = comply & ((form == Form.ULTIMATUM) | (form == Form.EHE_LETTER))
     to_ehe = leaves & ((form == Form.EHE_LETTER) | (u_dest < p["coerced_to_ehe_share"]))
+    if m.modifiers.ehe_consent_needed is not None:  # intervention: an LA consent review stops the push
+        stopped = to_ehe & m.modifiers.ehe_consent_needed[hit]
+        leaves, to_ehe = leaves & ~stopped, to_ehe & ~stopped
     to_unknown = leaves & ~to_ehe & (u_more < p["coerced_unknown_share"])
     to_school = leaves & ~to_ehe & ~to_unknown
     move(m, hit[to_ehe], Status.EHE, Reason.COERCED_EHE, Reason.ELECTIVE_EHE, value=prior[to_ehe])

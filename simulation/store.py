@@ -1,9 +1,26 @@
-"""Writing results: tables as Parquet and CSV, and a manifest, each file written atomically."""
+"""Writing results: tables as Parquet and CSV, a manifest, and the resumable run store.
+
+Every file is written atomically (a temporary file beside it, flushed and fsynced, then
+renamed over), so a reader never sees half a file, even after a SIGKILL or a power cut.
+
+The run store (:class:`RunStore`) is one directory per job::
+
+    runs/manifest.json        the job: what it runs, its hashes, the package version and commit
+    runs/<key>.pkl            one file per finished run (its result), named by the run's key
+    runs/failed/<key>.txt     the traceback of a run that raised
+
+A run's key is a hash of everything that determines its result (model, parameters, seed),
+so re-running a job skips every run whose file exists and runs only what is missing.
+A failed run is retried when the job is run again (the failure may have been a lost
+worker or a full disk); a run that succeeds removes its failure record.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
 import platform
 import subprocess
 import tempfile
@@ -26,6 +43,21 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable: fsync the directory entry (POSIX; a no-op where unsupported)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_table(df: pd.DataFrame, out: Path, name: str) -> None:
@@ -89,3 +121,78 @@ def environment() -> dict:
         "package_version": package_version(),
         "git_commit": git_commit(),
     }
+
+
+def sha256_json(obj) -> str:
+    """A stable hash of a JSON-able object (keys sorted)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class RunStoreError(ValueError):
+    """A run store that cannot be used (unreadable run file); the message names the file."""
+
+
+class RunStore:
+    """One directory per job: a manifest, one file per finished run, one per failed run."""
+
+    RUN_SUFFIX = ".pkl"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.failed_dir = self.root / "failed"
+
+    def open(self, manifest: dict) -> dict:
+        """Create the directory, remove temporary files a killed writer left, and write the job
+        manifest. Returns the manifest found there before (empty for a new store)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for leftover in [*self.root.glob(".*.tmp"), *self.failed_dir.glob(".*.tmp")]:
+            leftover.unlink(missing_ok=True)
+        path = self.root / "manifest.json"
+        previous = {}
+        if path.is_file():
+            try:
+                previous = json.loads(path.read_text())
+            except (OSError, ValueError):
+                previous = {}
+        write_json(manifest, path)
+        return previous
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}{self.RUN_SUFFIX}"
+
+    def done_keys(self) -> set[str]:
+        """Keys of every finished run (one directory listing)."""
+        if not self.root.is_dir():
+            return set()
+        n = len(self.RUN_SUFFIX)
+        return {p.name[:-n] for p in self.root.iterdir() if p.name.endswith(self.RUN_SUFFIX) and p.is_file()}
+
+    def write(self, key: str, value, seconds: float = 0.0) -> None:
+        """Record a finished run (atomically), and drop any earlier failure record of it."""
+        record = {"key": key, "seconds": seconds, "value": value}
+        atomic_write_bytes(self.path(key), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        (self.failed_dir / f"{key}.txt").unlink(missing_ok=True)
+
+    def fail(self, key: str, error: str) -> None:
+        atomic_write_bytes(self.failed_dir / f"{key}.txt", error.encode())
+
+    def load(self, key: str) -> dict:
+        """The record of a finished run: ``{"key", "seconds", "value"}``.
+
+        An unreadable file (it cannot happen through this class, but disks fail) is deleted,
+        so that running the job again redoes that run, and reported."""
+        path = self.path(key)
+        try:
+            return pickle.loads(path.read_bytes())
+        except Exception as exc:
+            path.unlink(missing_ok=True)
+            raise RunStoreError(
+                f"{path}: unreadable run file ({type(exc).__name__}); it was removed: run the same command "
+                "again to redo that run"
+            ) from None
+
+    def failures(self) -> dict[str, str]:
+        """Traceback text of every failed run, by key."""
+        if not self.failed_dir.is_dir():
+            return {}
+        return {p.stem: p.read_text() for p in sorted(self.failed_dir.glob("*.txt"))}

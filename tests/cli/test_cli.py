@@ -232,17 +232,21 @@ def test_out_that_is_a_file_is_refused(small: Path, tmp_path: Path, capsys):
     assert out.read_text() == "not a directory"
 
 
-def test_failed_run_writes_nothing(small: Path, tmp_path: Path, capsys, monkeypatch):
+def test_failed_run_writes_no_tables(small: Path, tmp_path: Path, capsys, monkeypatch):
+    """A run that raises is recorded in the run store with its traceback; no tables are written
+    (the tables are complete or absent) and the exit status is 1, not 2 (not bad input)."""
+
     def boom(*args, **kwargs):
         raise RuntimeError("model fell over")
 
-    monkeypatch.setattr("simulation.runner.run_many", boom)
+    monkeypatch.setattr("simulation.runner.run", boom)
     out = tmp_path / "out"
-    assert main(["run", str(small), "--out", str(out)]) == 1  # a failure, not bad input
+    assert main(["run", str(small), "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("error: ")
     assert "model fell over" in err
-    assert not out.exists()
+    assert not any(out.glob("*.parquet")) and not (out / "manifest.json").exists()
+    assert "model fell over" in next((out / "runs" / "failed").glob("*.txt")).read_text()
 
 
 def test_missing_command_and_unknown_command(capsys):
@@ -301,7 +305,7 @@ def test_params_kind_filter(capsys):
     assert levers <= listed and not (others & listed)
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["check-targets"], ["params"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["check-targets"], ["params"]])
 def test_help_for_every_command(command, capsys):
     assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out

@@ -1,0 +1,444 @@
+"""The presenter pack: every comparison figure and one self-contained HTML page, from result tables only.
+
+``build_report(RESULTS_DIR)`` reads what ``school-exit compare`` wrote (Parquet tables and
+``manifest.json``), draws the figures into ``RESULTS_DIR/figures/`` (PNG, SVG and the CSV of the
+plotted numbers) and writes ``RESULTS_DIR/report.html``: figures embedded as data, tables,
+scenario descriptions, definitions and a caveats box. The page needs no network to open.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import plots
+
+REQUIRED = ("metrics", "years", "exit_routes", "ehcp_waits")
+OPTIONAL = ("averted_summary", "displacement_summary", "equality_summary", "cost_summary", "weeks")
+
+
+class ReportError(ValueError):
+    """A results directory the report cannot use; the message is one line."""
+
+
+@dataclass
+class FigureEntry:
+    name: str
+    title: str
+    caption: str
+    paths: dict
+
+
+def load_results(results_dir: Path) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The tables and manifest a comparison wrote, or a one-line :class:`ReportError`."""
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ReportError(f"{results_dir}: results directory not found")
+    manifest_path = results_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise ReportError(f"{manifest_path}: not found (expected a directory written by 'school-exit compare')")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("kind") != "compare":
+        raise ReportError(
+            f"{manifest_path}: kind = {manifest.get('kind')!r} (allowed: 'compare', a directory written by "
+            "'school-exit compare')"
+        )
+    tables = {}
+    for name in REQUIRED + OPTIONAL:
+        path = results_dir / f"{name}.parquet"
+        if path.is_file():
+            tables[name] = pd.read_parquet(path)
+        elif name in REQUIRED:
+            raise ReportError(f"{path}: not found (the comparison is incomplete; run 'school-exit compare' again)")
+    return tables, manifest
+
+
+def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path) -> list[FigureEntry]:
+    """Draw every figure of the pack into ``fig_dir``."""
+    metrics = tables["metrics"]
+    units = dict(zip(metrics["metric"], metrics["unit"], strict=False))
+    baseline = manifest["baseline"]
+    out = []
+    for metric in plots.HEADLINE:
+        if metric not in tables["years"].columns:
+            continue
+        label = plots.HEADLINE_LABELS[metric][0]
+        paths = plots.plot_fan(tables["years"], metric, fig_dir / f"fan_{metric}", label=label, unit=units.get(metric))
+        out.append(
+            FigureEntry(
+                f"fan_{metric}",
+                f"{label}, by year",
+                "Median and the middle 50% and 90% of replicates, each scenario in its own colour (baseline in black).",
+                paths,
+            )
+        )
+    others = [s["name"] for s in manifest["scenarios"] if s["name"] != baseline]
+    if others:
+        out.append(
+            FigureEntry(
+                "forest",
+                "Effects on the headline measures",
+                "Paired differences from the baseline as % of the baseline mean, with 90% intervals.",
+                plots.plot_forest(metrics, fig_dir / "forest"),
+            )
+        )
+    out.append(
+        FigureEntry(
+            "exit_routes",
+            "Exit routes: recorded and true",
+            "Children leaving a school roll a year "
+            "by route. Left: the recorded reason the statistics see. Right: the true reason the "
+            "model knows (hatched: pushed out by a school).",
+            plots.plot_exit_routes(tables["exit_routes"], fig_dir / "exit_routes"),
+        )
+    )
+    if "averted_summary" in tables:
+        for scen in others:
+            out.append(
+                FigureEntry(
+                    f"waterfall_{scen}",
+                    f"{scen}: averted, new and displaced exits",
+                    "The same children matched across paired runs (children a year).",
+                    plots.plot_waterfall(
+                        tables["averted_summary"], tables["displacement_summary"], scen, fig_dir / f"waterfall_{scen}"
+                    ),
+                )
+            )
+    out.append(
+        FigureEntry(
+            "ehcp_waits",
+            "Waiting for an EHC plan",
+            "Share of new plans by weeks from request to plan; the dashed line is the 20-week legal limit.",
+            plots.plot_ehcp_waits(tables["ehcp_waits"], fig_dir / "ehcp_waits"),
+        )
+    )
+    if "equality_summary" in tables and len(tables["equality_summary"]):
+        out.append(
+            FigureEntry(
+                "equality",
+                "Who gains",
+                "Risk ratios of leaving a school roll (scenario over baseline) by group, with 90% bootstrap intervals.",
+                plots.plot_equality(tables["equality_summary"], fig_dir / "equality"),
+            )
+        )
+    if "weeks" in tables:
+        out.append(
+            FigureEntry(
+                "out_of_school",
+                "Children out of school, week by week",
+                "Median and 5-95% range over replicates.",
+                plots.plot_out_of_school(tables["weeks"], fig_dir / "out_of_school"),
+            )
+        )
+    return out
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+def _n(x, digits: int = 3) -> str:
+    from .targets import _fmt_cell
+
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return _fmt_cell(float(x), digits)
+
+
+def _ci(mean, lo, hi) -> str:
+    return f"{_n(mean)} <span class='ci'>({_n(lo)} to {_n(hi)})</span>"
+
+
+def _table(rows: list[dict], caption: str = "") -> str:
+    if not rows:
+        return "<p><em>No rows.</em></p>"
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r.values()) + "</tr>" for r in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _metric_rows(metrics: pd.DataFrame, baseline: str) -> list[dict]:
+    rows = []
+    for _, r in metrics[metrics["metric"].isin(plots.HEADLINE) & (metrics["scenario"] != baseline)].iterrows():
+        rows.append(
+            {
+                "scenario": html.escape(r["scenario"]),
+                "measure": html.escape(plots.HEADLINE_LABELS.get(r["metric"], (r["metric"],))[0]),
+                "unit": html.escape(r["unit"]),
+                "baseline": _n(r["baseline_mean"]),
+                "scenario mean (5-95%)": _ci(r["mean"], r["p5"], r["p95"]),
+                "paired difference (90% CI)": _ci(r["diff"], r["diff_lo"], r["diff_hi"]),
+                "unpaired 90% CI (same runs)": f"{_n(r['unpaired_lo'])} to {_n(r['unpaired_hi'])}",
+                "variance ratio (CRN)": _n(r["crn_variance_ratio"], 2),
+            }
+        )
+    return rows
+
+
+def _averted_rows(av: pd.DataFrame) -> list[dict]:
+    rows = []
+    for scen, d in av.groupby("scenario", sort=False):
+        t = d[(d["view"] == "true") & (d["route"] == "All routes")].set_index("measure")
+        w = d[(d["measure"] == "pupil_weeks_regained") & (d["route"] == "All out of school")]
+        row = {"scenario": html.escape(scen)}
+        for m, label in (
+            ("baseline_exits", "baseline"),
+            ("policy_exits", "policy"),
+            ("averted", "averted"),
+            ("new", "new"),
+            ("displaced_out", "displaced"),
+            ("net_averted", "net averted"),
+        ):
+            row[label] = _ci(*t.loc[m, ["mean", "lo", "hi"]]) if m in t.index else "-"
+        row["pupil-weeks regained"] = _ci(*w.iloc[0][["mean", "lo", "hi"]]) if len(w) else "-"
+        rows.append(row)
+    return rows
+
+
+def _cost_rows(cs: pd.DataFrame) -> list[dict]:
+    rows = []
+    for _, r in cs.iterrows():
+        rows.append(
+            {
+                "scenario": html.escape(r["scenario"]),
+                "cost a year (GBP)": f"{r['cost_gbp_per_year']:,.0f}" if r["cost_estimated"] else "not estimated",
+                "net exits averted a year": _ci(r["net_averted_per_year"], r["net_averted_lo"], r["net_averted_hi"]),
+                "GBP per exit averted (90% CI)": (
+                    f"{r['gbp_per_exit_averted']:,.0f} <span class='ci'>({r['gbp_per_exit_lo']:,.0f} to "
+                    f"{r['gbp_per_exit_hi']:,.0f})</span>"
+                    if math.isfinite(r["gbp_per_exit_averted"])
+                    else "-"
+                ),
+                "costed": html.escape(r["costed_interventions"] or "-"),
+                "not costed": html.escape(r["not_costed"] or "-"),
+            }
+        )
+    return rows
+
+
+def _equality_rows(eq: pd.DataFrame) -> list[dict]:
+    return [
+        {
+            "scenario": html.escape(r["scenario"]),
+            "group": html.escape(r["group"]),
+            "baseline risk (per 1,000 a year)": _n(r["baseline_risk_per_1000"]),
+            "policy risk": _n(r["policy_risk_per_1000"]),
+            "risk ratio (90% CI)": _ci(r["risk_ratio"], r["rr_lo"], r["rr_hi"]),
+            "net exits averted a year": _ci(r["net_averted_per_year"], r["net_averted_lo"], r["net_averted_hi"]),
+        }
+        for _, r in eq.iterrows()
+    ]
+
+
+def _scenario_html(s: dict) -> str:
+    items = []
+    for iv in s.get("interventions_described", []):
+        settings = ", ".join(f"{k} = {v}" for k, v in iv["settings"].items() if k != "type")
+        items.append(
+            f"<li><b>{html.escape(iv['title'])}</b> ({html.escape(settings)}). {html.escape(iv['what'])}"
+            f"<br><span class='src'>Effect size: {html.escape(iv['source'])}. Cost: {html.escape(iv['cost_basis'])}."
+            "</span></li>"
+        )
+    body = f"<ul>{''.join(items)}</ul>" if items else "<p>No interventions: current policy.</p>"
+    return f"<h3>{html.escape(s['name'])}</h3><p>{html.escape(s.get('description', ''))}</p>{body}"
+
+
+def _caveats(tables: dict, manifest: dict) -> str:
+    from .params import PARAMS
+    from .targets import compare_to_targets, count_line
+
+    assumed = [p for p in PARAMS.values() if "assumption" in p.source.lower()]
+    names = ", ".join(f"<code>{p.name}</code>" for p in assumed)
+    years = tables["years"]
+    fit = count_line(compare_to_targets(years[years["scenario"] == manifest["baseline"]]))
+    ivs = {iv["title"]: iv["source"] for s in manifest["scenarios"] for iv in s.get("interventions_described", [])}
+    unsure = [t for t, src in ivs.items() if "assumption" in src.lower() or "unconfirmed" in src.lower()]
+    scale = manifest["scenarios"][0].get("scale", 1.0)
+    return f"""
+<div class="caveats"><h2>Caveats: read before quoting a number</h2><ul>
+<li><b>Assumptions.</b> {len(assumed)} of the model's {len(PARAMS)} parameters rest on an assumption: no publication
+gives them (most behavioural rates: how fast stress builds, how families respond to pressure, how often schools
+off-roll). <details><summary>Which parameters</summary>{names}</details></li>
+<li><b>Calibration.</b> Defaults were hand-tuned so that the baseline lands near published England figures
+(DfE, Ofsted, LGSCO; <code>simulation/data/england_targets.csv</code>); there is no formal (Bayesian) fit yet. This
+comparison's baseline runs against those targets: {html.escape(fit)}.</li>
+<li><b>Intervention effects.</b> Effect sizes partly or wholly assumed for: {html.escape(", ".join(unsure)) or "none"}.
+Treat their results as "what if the effect were this size", not a forecast.</li>
+<li><b>Uncertainty.</b> Intervals show the model's own randomness over replicates (and the paired intervals are
+narrow because both runs share their random numbers). They do not include uncertainty in the parameters, so as
+statements about the world they are too narrow.</li>
+<li><b>Scale.</b> Runs simulate a fraction {scale:g} of the reference LA's 80,000 pupils; each simulated child stands
+for {1 / scale:g} children. Small groups (looked-after children, some needs) rest on few simulated children.</li>
+<li><b>Costs.</b> Yearly GBP estimates of delivering each intervention, on the bases stated; not budgets, and they
+count no savings elsewhere (fewer tribunals, remedies, parents out of work).</li>
+</ul></div>"""
+
+
+_DEFINITIONS = """
+<h2>Definitions</h2><ul>
+<li><b>Exit</b>: a move off a school roll (mainstream or special) into home education, missing education, alternative
+provision or Section 19 provision; not moving away, ageing out or a transfer to another school.</li>
+<li><b>Averted / new / displaced</b>: replicate r of every scenario shares its random numbers, so each child is the same
+child in both runs. A child who left in the baseline but not under the policy is averted; one who left only under the
+policy is new; one who left in both by a different route is displaced. Net averted = averted - new. Capacity limits
+(places, queues) pass small changes to other children, so gross averted and new both include some reshuffling.</li>
+<li><b>Intervals</b>: "5-95%" is the range over replicates; a paired difference carries the 90% t-interval of its mean;
+the unpaired interval is what the same runs would give without common random numbers.</li>
+<li><b>Equality</b>: a child's group (SEN, need, free school meals, child in need or looked after) is read at exit;
+risk is children leaving a year per 1,000 children of the group.</li></ul>"""
+
+_CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
+color:#111;line-height:1.45}h1{font-size:1.9em}h2{margin-top:1.6em;border-bottom:2px solid #0072B2}
+table{border-collapse:collapse;margin:1em 0;font-size:.92em}td,th{border:1px solid #ccc;padding:4px 8px;
+text-align:right;vertical-align:top}th{background:#eef4fa}td:first-child,th:first-child{text-align:left}
+caption{text-align:left;font-weight:600;padding:4px 0}.ci{color:#555;font-size:.9em}.src{color:#444;font-size:.9em}
+.caveats{background:#fff6e5;border-left:6px solid #E69F00;padding:.5em 1.2em;margin:1.5em 0}
+figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{color:#333}
+.key{background:#eef7f1;border-left:6px solid #009E73;padding:.5em 1.2em}code{font-size:.9em}"""
+
+
+def render_html(tables: dict[str, pd.DataFrame], manifest: dict, figures: list[FigureEntry]) -> str:
+    baseline = manifest["baseline"]
+    names = [s["name"] for s in manifest["scenarios"]]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>School exits: {html.escape(', '.join(names))}</title><style>{_CSS}</style></head><body>",
+        "<h1>If we do this, how many children stop leaving school rolls?</h1>",
+        f"<p>Scenarios compared with <b>{html.escape(baseline)}</b>: {html.escape(', '.join(names[1:]))}. "
+        f"{manifest['replicates']} paired replicates each (seeds {manifest['seeds'][0]}-{manifest['seeds'][-1]}), "
+        f"{manifest['scenarios'][0].get('years')} evaluation years at scale "
+        f"{manifest['scenarios'][0].get('scale')}.</p>",
+    ]
+    if "cost_summary" in tables and len(tables["cost_summary"]):
+        parts.append("<div class='key'><h2>Key numbers</h2>" + _table(_cost_rows(tables["cost_summary"])) + "</div>")
+    parts.append(_caveats(tables, manifest))
+    parts.append("<h2>Scenarios</h2>" + "".join(_scenario_html(s) for s in manifest["scenarios"]))
+    parts.append(
+        "<h2>Headline measures</h2>"
+        + _table(_metric_rows(tables["metrics"], baseline), "Mean over replicates; differences paired by replicate")
+    )
+    if "averted_summary" in tables:
+        parts.append(
+            "<h2>Exits averted and displaced (children a year, 90% CI)</h2>"
+            + _table(_averted_rows(tables["averted_summary"]))
+        )
+    if "equality_summary" in tables:
+        parts.append("<h2>Equality</h2>" + _table(_equality_rows(tables["equality_summary"])))
+    parts.append("<h2>Figures</h2>")
+    for f in figures:
+        data = base64.b64encode(Path(f.paths["png"]).read_bytes()).decode()
+        parts.append(
+            f"<figure><img alt='{html.escape(f.title)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption><b>{html.escape(f.title)}.</b> {html.escape(f.caption)} Data: "
+            f"<code>figures/{Path(f.paths['csv']).name}</code>.</figcaption></figure>"
+        )
+    parts.append(_DEFINITIONS)
+    env = manifest.get("environment", {})
+    parts.append(
+        f"<p class='src'>school-exit {html.escape(str(env.get('package_version')))}, commit "
+        f"{html.escape(str(env.get('git_commit')))}; {manifest.get('wall_seconds')} s on "
+        f"{manifest.get('workers')} worker(s).</p></body></html>"
+    )
+    return "\n".join(parts)
+
+
+def build_report(results_dir: str | Path) -> Path:
+    """Figures into ``RESULTS_DIR/figures/`` and ``RESULTS_DIR/report.html``; returns the page's path."""
+    from .store import atomic_write_bytes
+
+    results_dir = Path(results_dir)
+    tables, manifest = load_results(results_dir)
+    figures = build_figures(tables, manifest, results_dir / "figures")
+    page = results_dir / "report.html"
+    atomic_write_bytes(page, render_html(tables, manifest, figures).encode())
+    return page
+
+
+def cli_report(args) -> int:
+    """``school-exit report RESULTS_DIR``."""
+    page = build_report(args.results)
+    n = len(list((page.parent / "figures").glob("*.png")))
+    print(
+        f"wrote {page} ({page.stat().st_size / 1e6:.1f} MB, {n} figures embedded; PNG, SVG and CSV in "
+        f"{page.parent / 'figures'})"
+    )
+    return 0
+
+
+# --- the scenario catalogue (scenarios/README.md) -------------------------------------------------
+
+CATALOGUE_BEGIN = "<!-- BEGIN GENERATED: scenario catalogue (python -m simulation.report scenarios) -->"
+CATALOGUE_END = "<!-- END GENERATED -->"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def _settings(iv) -> str:
+    from .interventions import to_dict
+
+    d = {k: v for k, v in to_dict(iv).items() if k not in ("type", "end_year") and not (k == "ramp_years" and not v)}
+    d.pop("start_year", None)
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in d.items())
+
+
+def scenario_catalogue(directory: str | Path) -> str:
+    """Markdown tables of the scenario files in ``directory`` and of every intervention type."""
+    from .interventions import REGISTRY
+    from .scenario import load_scenario
+
+    files = sorted(
+        Path(directory).glob("*.toml"), key=lambda p: (p.stem != "baseline", p.stem.startswith("package"), p.stem)
+    )
+    lines = ["| scenario (file) | what it changes | magnitude | source |", "|---|---|---|---|"]
+    for path in files:
+        s = load_scenario(path)
+        if not s.interventions:
+            lines.append(f"| `{path.name}` | {_md(s.description)} | - | registry defaults (`simulation/params.py`) |")
+            continue
+        if len(s.interventions) == 1:
+            iv = s.interventions[0]
+            lines.append(f"| `{path.name}` | {_md(s.description)} | {_md(_settings(iv))} | {_md(type(iv).source)} |")
+        else:
+            what = "; ".join(type(iv).title for iv in s.interventions)
+            mag = "; ".join(f"{type(iv).title}: {_settings(iv)}" for iv in s.interventions)
+            lines.append(
+                f"| `{path.name}` | **Package.** {_md(s.description)} | {_md(mag)} | {_md(what)}: see the lever rows |"
+            )
+    lines += [
+        "",
+        "| intervention `type` | acts on | fields: default (allowed range, unit) | cost basis |",
+        "|---|---|---|---|",
+    ]
+    for kind, cls in sorted(REGISTRY.items()):
+        d = cls.describe()
+        acts = ", ".join(f"`{p}`" for p in d["levers"]) or "weekly programme (`apply`)"
+        fields = "; ".join(
+            f"`{k}` {'none' if f['default'] is None else format(f['default'], 'g')} "
+            f"({f['low']:g}-{f['high']:g} {f['unit']})"
+            for k, f in d["fields"].items()
+        )
+        lines.append(f"| `{kind}` | {acts} | {_md(fields)} | {_md(d['cost_basis'])} |")
+    return "\n".join(lines)
+
+
+def update_catalogue(directory: str | Path) -> Path:
+    """Rewrite the generated tables inside ``directory/README.md`` (between the markers)."""
+    readme = Path(directory) / "README.md"
+    text = readme.read_text()
+    start, end = text.index(CATALOGUE_BEGIN) + len(CATALOGUE_BEGIN), text.index(CATALOGUE_END)
+    readme.write_text(text[:start] + "\n" + scenario_catalogue(directory) + "\n" + text[end:])
+    return readme
+
+
+if __name__ == "__main__":  # python -m simulation.report scenarios
+    import sys
+
+    print(f"updated {update_catalogue(sys.argv[1] if len(sys.argv) > 1 else 'scenarios')}")

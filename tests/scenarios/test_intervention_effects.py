@@ -1,0 +1,199 @@
+"""Every intervention acts through the model's mechanisms, from its start year, and books its cost."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import SchoolExitModel, run
+from simulation import timeline as tl
+from simulation.interventions import (
+    REGISTRY,
+    AccountabilityReform,
+    AttendanceMentors,
+    EHEConsent,
+    InterventionError,
+    MentalHealthSupportTeams,
+    Modifiers,
+    OfstedScrutiny,
+    SENDTraining,
+    find_conflict,
+    from_dict,
+)
+from simulation.state import Kind, Reason, Status
+
+YEAR = tl.WEEKS_PER_YEAR
+
+
+@pytest.fixture(scope="module")
+def small(make_scenario):
+    return make_scenario(n_pupils=4000, years=2, burn_in=0, seed=3)
+
+
+@pytest.fixture(scope="module")
+def base_run(small):
+    return run(small, seed=3, record_events=True)
+
+
+def _without_name(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns="scenario").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_acts_from_its_start_year_and_books_costs_only_then(kind, small, base_run, model_invariants):
+    cls = REGISTRY[kind]
+    iv = cls(start_year=1)
+    s = small.with_(name=kind, interventions=(iv,))
+    res = run(s, seed=3, record_events=True, keep_model=True)
+    m = res.model
+    model_invariants(m)
+    first, second = base_run.years["academic_year"].tolist()
+    # Year 0: not started, the same lives as the baseline (every event identical).
+    in_year0 = res.events["week"] < YEAR
+    pd.testing.assert_frame_equal(
+        _without_name(res.events[in_year0]), _without_name(base_run.events[base_run.events["week"] < YEAR])
+    )
+    pd.testing.assert_frame_equal(_without_name(res.years.iloc[:1]), _without_name(base_run.years.iloc[:1]))
+    # Year 1: the mechanisms did something else (Ofsted acts at the end of the summer term, so its
+    # effect starts the year after: tested on its own below).
+    if kind != "ofsted_scrutiny":
+        same_events = _without_name(res.events).equals(_without_name(base_run.events))
+        same_years = _without_name(res.years).equals(_without_name(base_run.years))
+        assert not (same_events and same_years), kind
+    assert any(m.p[k] != m.p_base[k] for k in cls.levers) or not cls.levers
+    costs = iv.cost_per_year(m)
+    assert costs.get(first, 0.0) == 0.0
+    if cls.cost_basis:
+        assert costs.get(second, 0.0) > 0, f"{kind} booked no cost while active"
+    else:
+        assert costs == {}
+
+
+def test_no_intervention_leaves_every_hook_unset(small):
+    m = SchoolExitModel(small, seed=1)
+    for _ in range(20):
+        m.step()
+        mods = m.modifiers
+        assert mods.stress_input_scale is None and mods.no_choice_ehe_scale is None
+        assert mods.ehe_consent_needed is None
+    assert m.p["offroll_peak_excess"] == 1.0 and m.p["inclusion_uplift"] == 0.0
+
+
+def test_an_intervention_that_ends_leaves_nothing_behind(small):
+    """Year 0 under an intervention that ends after year 0, then year 1 exactly as the baseline's parameters."""
+    s = small.with_(interventions=(SENDTraining(increase=0.2, end_year=0), MentalHealthSupportTeams(end_year=0)))
+    m = SchoolExitModel(s, seed=2)
+    m.run_for(YEAR + 1)
+    assert m.p == m.p_base and m.modifiers.stress_input_scale is None
+
+
+def test_mentors_reach_persistently_absent_pupils_within_capacity(small):
+    iv = AttendanceMentors(places_per_10k=100.0, p_engage=1.0, p_respond=1.0)
+    m = SchoolExitModel(small.with_(interventions=(iv,)), seed=4)
+    m.run_for(30)
+    engaged = iv.units_per_year(m)[m.academic_year]
+    quota = 100.0 * len(m.pupils) / 10_000 * int(tl.IS_TERM[:30].sum()) / tl.N_TERM_WEEKS
+    assert 0 < engaged <= quota  # early in the year few pupils are yet persistently absent: places go unused
+    marks = next(v for k, v in m.intervention_state[iv].items() if isinstance(k, tuple) and k[0] == "referred")
+    referred = np.flatnonzero(marks == m.pupils.uid)
+    assert len(referred) == round(engaged)
+    rate = m.pupils.sessions_missed[referred] / m.pupils.sessions_possible[referred]
+    assert (rate > 0.05).all()  # referred as persistently absent (the rate has moved since)
+
+
+def test_mental_health_teams_cut_stress_build_up_in_covered_schools_only(small):
+    iv = MentalHealthSupportTeams(coverage=0.5, current_coverage=0.0, effect=0.2)
+    m = SchoolExitModel(small.with_(interventions=(iv,)), seed=5)
+    m.run_for(3)
+    m.modifiers = Modifiers(len(m.pupils))  # act now, against the current state
+    iv.apply(m, 1.0)
+    scale = m.modifiers.stress_input_scale
+    pu = m.pupils
+    covered = np.append(m.intervention_state[iv]["school_u"] < 0.5, False)[pu.school]
+    mild = pu.stress < m.p["camhs_threshold"]
+    assert np.allclose(scale[covered & mild], 0.8) and np.allclose(scale[~covered], 1.0)
+
+
+def test_la_consent_stops_pushes_and_refusals_for_flagged_children(make_scenario):
+    s = make_scenario(n_pupils=6000, years=2, burn_in=0, seed=9)
+    s = s.with_(population=dataclasses.replace(s.population, social_care_share=0.3))  # many flagged children
+    consent = s.with_(name="consent", interventions=(EHEConsent(p_refused=1.0, p_push_stopped=1.0),))
+    base, pol = run(s, seed=9, record_events=True), run(consent, seed=9, record_events=True)
+
+    def flagged_entries(events, reasons):
+        e = events[(events["kind"] == Kind.MOVE) & (events["to_status"] == Status.EHE)]
+        flagged = e["social_care"].astype(bool) | (e["from_status"] == Status.SPECIAL)
+        return e[flagged & e["true_reason"].isin(reasons)]
+
+    blocked = [Reason.COERCED_EHE, Reason.NO_CHOICE_EHE]
+    assert len(flagged_entries(base.events, blocked)) > 0  # there is something to stop
+    assert len(flagged_entries(pol.events, blocked)) == 0
+
+
+def test_ofsted_scrutiny_inspects_more_and_deters(make_scenario):
+    s = make_scenario(n_pupils=8000, years=2, burn_in=0, seed=4)
+    s = s.with_(population=dataclasses.replace(s.population, n_secondary=12))
+    a = SchoolExitModel(s, seed=4)
+    b = SchoolExitModel(s.with_(interventions=(OfstedScrutiny(flag_share=0.3, p_inspection=1.0),)), seed=4)
+    a.run_for(2 * YEAR)
+    b.run_for(2 * YEAR)
+    assert len(b.inspections) > len(a.inspections)
+    found = sum(f for *_, f in b.inspections)
+    if found > sum(f for *_, f in a.inspections):  # more findings: propensity cut in more schools
+        assert b.schools.offroll_propensity.sum() < a.schools.offroll_propensity.sum()
+
+
+def test_accountability_reform_removes_the_census_spike(make_scenario):
+    s = make_scenario(n_pupils=6000, years=2, burn_in=0, seed=8)
+    reform = s.with_(name="reform", interventions=(AccountabilityReform(),))
+    base, pol = run(s, seed=8, record_events=True), run(reform, seed=8, record_events=True)
+
+    def peak_pressure(events):
+        e = events[events["kind"] == Kind.PRESSURE]
+        week = e["week"] % YEAR
+        return np.count_nonzero((e["year_group"] == 10) | ((e["year_group"] == 11) & (week <= tl.SPRING_CENSUS)))
+
+    assert peak_pressure(pol.events) < 0.6 * peak_pressure(base.events)
+    assert pol.summary["offrolled_per_1000"].iloc[0] < base.summary["offrolled_per_1000"].iloc[0]
+
+
+def test_send_training_lowers_stress_of_pupils_with_needs(small):
+    a = SchoolExitModel(small, seed=6)
+    b = SchoolExitModel(small.with_(interventions=(SENDTraining(increase=0.3),)), seed=6)
+    a.run_for(12)
+    b.run_for(12)
+    sen = a.pupils.sen > 0
+    assert b.pupils.stress[sen].mean() < a.pupils.stress[sen].mean()
+
+
+def test_modifiers_multiply():
+    mods = Modifiers(4)
+    mods.scale_stress_inputs(np.array([0, 1]), 0.5)
+    mods.scale_stress_inputs(np.array([1]), 0.5)
+    np.testing.assert_allclose(mods.stress_input_scale, [0.5, 0.25, 1, 1])
+
+
+def test_conflicts_need_a_shared_lever_and_overlapping_years():
+    a = from_dict({"type": "support_first_attendance"}, "f", 5)
+    b = from_dict({"type": "penalty_notice_tightening", "start_year": 3}, "f", 5)
+    assert "fines_first_share" in find_conflict([a, b])
+    a_ends = from_dict({"type": "support_first_attendance", "end_year": 2}, "f", 5)
+    assert find_conflict([a_ends, b]) is None
+    m1 = from_dict({"type": "attendance_mentors"}, "f", 5)
+    m2 = from_dict({"type": "attendance_mentors", "places_per_10k": 90}, "f", 5)
+    assert "attendance_mentors" in find_conflict([m1, m2])
+    assert find_conflict([m1, a, from_dict({"type": "ehe_consent"}, "f", 5)]) is None
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_every_field_is_validated(kind):
+    cls = REGISTRY[kind]
+    for name, (low, high, _unit, _) in cls.FIELDS.items():
+        with pytest.raises(InterventionError, match=name):
+            from_dict({"type": kind, name: high + 1}, "f", 5)
+        with pytest.raises(InterventionError, match="not a number"):
+            from_dict({"type": kind, name: "x"}, "f", 5)
+        assert getattr(from_dict({"type": kind, name: low}, "f", 5), name) == low
