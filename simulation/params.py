@@ -78,7 +78,7 @@ _PARAMS: list[Param] = [
        "Convexity of absence in stress."),
     _p("ebsa_entry_stress", 0.683, 0.6, 0.9, "stress (0-1)", U, A + " (MECHANISMS s_on)",
        "Stress above which a pupil enters school distress (EBSA)."),
-    _p("ebsa_exit_stress", 0.3, 0.3, 0.65, "stress (0-1)", U, A + " (MECHANISMS s_off)",
+    _p("ebsa_exit_stress", 0.3, 0.25, 0.55, "stress (0-1)", U, A + " (MECHANISMS s_off)",
        "Stress below which a pupil in school distress recovers (hysteresis)."),
     _p("ebsa_absence", 0.7, 0.5, 0.95, "share of sessions", U, A,
        "Absence share while in school distress."),

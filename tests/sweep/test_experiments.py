@@ -101,12 +101,6 @@ BAD = {
         ["'happiness_pct'"],
     ),
     "unknown_key": (school_exit('method = "morris"\nsamples = 4\nsampels = 3\n'), ["'sampels'"]),
-    "point_refused_by_model": (
-        school_exit(
-            'method = "morris"\nsamples = 4\n[parameters]\nnames = ["ebsa_exit_stress", "ebsa_entry_stress"]\n'
-        ),
-        ["ebsa_exit_stress", "narrow parameters.bounds"],
-    ),
     "function_not_importable": (
         function_experiment("no_such_module_xyz:f"),
         ["model.function", "no_such_module_xyz"],
