@@ -368,12 +368,11 @@ class SchoolExitModel(mesa.Model):
         pu = self.pupils
         if self.is_term:
             out = np.flatnonzero(pu.status >= Status.S19)
-            st = out_status = pu.status[out]
+            st = pu.status[out]
             waiting = pu.s19_due_week[out] > self.t_week
             missed = np.where(st == Status.CME, 1.0, 0.0)
             missed += (st == Status.S19) * np.where(waiting, 1.0, 1.0 - self.p["s19_hours_per_week"] / 25.0)
             pu.weeks_out[out] += missed
-            del out_status
         if self.t_week < self.burn_in_weeks:
             if self.week == tl.WEEKS_PER_YEAR - 1:
                 self.log.drop(self.year_index)
