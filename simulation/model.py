@@ -143,7 +143,7 @@ class SchoolExitModel(mesa.Model):
     # --- time ---------------------------------------------------------------------------------
     @property
     def week(self) -> int:
-        return self.t_week % tl.WEEKS_PER_YEAR
+        return tl.week_of_year(self.t_week)
 
     @property
     def year_index(self) -> int:
@@ -163,7 +163,7 @@ class SchoolExitModel(mesa.Model):
 
     def step(self) -> None:
         was_term = getattr(self, "is_term", False)
-        self.is_term = bool(tl.IS_TERM[self.week])
+        self.is_term = tl.is_term(self.t_week)
         if was_term and not self.is_term:
             self.pupils.unmet_need[:] = 0.0  # no school, no unmet school need in the holidays
         self._calendar()

@@ -63,11 +63,6 @@ class Status(Codes):
     LEFT = 6  # moved out of the area (transient: the slot is refilled at once)
 
 
-N_STATUS = len(Status)
-IN_SCHOOL = (Status.ON_ROLL, Status.SPECIAL, Status.AP)
-ON_SCHOOL_ROLL = (Status.ON_ROLL, Status.SPECIAL)
-
-
 class SEN(Codes):
     NONE = 0
     SUPPORT = 1
@@ -272,9 +267,6 @@ class Table:
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()))) if self.columns else 0
-
-    def copy(self) -> Table:
-        return Table({k: v.copy() for k, v in self.columns.items()})
 
 
 def make_uid(slot: np.ndarray, generation: np.ndarray) -> np.ndarray:
