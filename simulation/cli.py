@@ -6,7 +6,8 @@
     school-exit check-targets [RESULTS_DIR] [--scenario FILE] [--replicates N] [--scale F]
     school-exit params [--kind uncertainty|lever]
     school-exit compare BASELINE.toml OTHER.toml [...] --out DIR [--replicates N] [--workers N] [--scale F]
-    school-exit report RESULTS_DIR
+    school-exit calibrate CONFIG.toml --out DIR [--workers N | --scheduler ADDRESS] [--quiet]
+    school-exit report RESULTS_DIR      (a compare or a calibrate directory)
 
 Bad input (a missing or invalid scenario or experiment, an out-of-range option) prints one
 line starting ``error:`` to stderr and exits with status 2, writing nothing. Everything is
@@ -687,8 +688,13 @@ def _add_compare_and_report(sub) -> None:
         description="Draw every comparison figure (PNG, SVG and CSV) into RESULTS_DIR/figures/ and write "
         "RESULTS_DIR/report.html, a single page with the figures embedded that opens offline.",
     )
-    rep.add_argument("results", metavar="RESULTS_DIR", type=Path, help="directory written by 'school-exit compare'")
+    rep.add_argument(
+        "results", metavar="RESULTS_DIR", type=Path, help="directory written by 'school-exit compare' or 'calibrate'"
+    )
     rep.set_defaults(func=cmd_report)
+    from .calibration_cli import add_parser
+
+    add_parser(sub, _add_scheduler, _int_at_least)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -708,6 +714,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    manifest = Path(args.results) / "manifest.json"
+    if manifest.is_file() and json.loads(manifest.read_text()).get("kind") == "calibration":
+        from .calibration_report import cli_report as calibration_report
+
+        return calibration_report(args)
     from .report import cli_report
 
     return cli_report(args)

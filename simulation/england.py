@@ -126,8 +126,11 @@ def england_specs(scenario: Scenario, las: pd.DataFrame, *, record_events: bool 
             population=la_population(scenario.population, row), parameters={**scenario.parameters, **params}
         )
         for r in range(scenario.replicates):
+            rep_scen = la_scen
+            if scenario.posterior:  # one parameter set per replicate, shared by every LA (national uncertainty)
+                rep_scen = la_scen.with_(particle=scenario.posterior_draw(scenario.seed + r)[0])
             specs.append(
-                RunSpec(la_scen, r, la_seed(scenario.seed + r, row["la"]), la=row["la"], record_events=record_events)
+                RunSpec(rep_scen, r, la_seed(scenario.seed + r, row["la"]), la=row["la"], record_events=record_events)
             )
     return specs
 

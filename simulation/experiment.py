@@ -270,7 +270,7 @@ def _school_exit_experiment(path, model, params, overrides, common) -> Experimen
         changes = {k: model[k] for k in ("scale", "years", "burn_in") if k in model}
         if "scale" in changes and isinstance(changes["scale"], int) and not isinstance(changes["scale"], bool):
             changes["scale"] = float(changes["scale"])
-        scenario = scenario.with_(replicates=1, **changes)
+        scenario = scenario.with_(replicates=1, posterior=None, **changes)  # sweeps vary parameters themselves
     except ScenarioError as exc:
         _fail(path, f"model: {exc}")
     except TypeError as exc:

@@ -74,7 +74,7 @@ class SchoolExitModel(mesa.Model):
     def __init__(self, scenario: Scenario | None = None, seed: int = 0, *, record_events: bool = False):
         super().__init__(seed=seed)
         self.scenario = scenario or Scenario()
-        self.p_base = self.scenario.params()
+        self.p_base = self.scenario.params(seed)
         self.p = dict(self.p_base)
         self.streams = Streams(seed)
         self.record_events = record_events

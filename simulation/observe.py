@@ -56,6 +56,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "pex_rr_fsm": ("ratio", "exclusion rate of FSM pupils over that of non-FSM pupils"),
     "ehe_sen_pct": ("% of EHE entrants", "entrants to home education with SEN (support or plan)"),
     "ehe_ehcp_pct": ("% of EHE entrants", "entrants to home education with a plan"),
+    "ehe_census_sen_support_pct": (
+        "% of children in EHE",
+        "on SEN support, of children in EHE on the autumn census day",
+    ),
+    "ehe_census_ehcp_pct": ("% of children in EHE", "with an EHC plan, of children in EHE on the autumn census day"),
     "ehe_y10_11_pct": ("% of EHE entrants", "entrants to home education in Years 10 and 11"),
     "ehe_entrants_prior_absence_pct": (
         "% of EHE entrants",
@@ -213,6 +218,7 @@ class Observer:
         return {
             "population": np.count_nonzero(pu.status != Status.LEFT),
             "ehe": np.count_nonzero(pu.status == Status.EHE),
+            "ehe_by_sen": np.bincount(pu.sen[pu.status == Status.EHE], minlength=3),
             "cme": np.count_nonzero(pu.status == Status.CME),
             "on_roll": np.count_nonzero(on_roll),
             "by_sen": np.bincount(pu.sen[on_roll], minlength=3),
@@ -303,6 +309,8 @@ def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cm
     n_in = np.count_nonzero(ehe_in)
     r["ehe_sen_pct"] = _pct(np.count_nonzero(ehe_in & (ev["sen"] > 0)), n_in)
     r["ehe_ehcp_pct"] = _pct(np.count_nonzero(ehe_in & (ev["sen"] == SEN.EHCP)), n_in)
+    r["ehe_census_sen_support_pct"] = _pct(autumn["ehe_by_sen"][SEN.SUPPORT], autumn["ehe"])
+    r["ehe_census_ehcp_pct"] = _pct(autumn["ehe_by_sen"][SEN.EHCP], autumn["ehe"])
     r["ehe_y10_11_pct"] = _pct(np.count_nonzero(ehe_in & (ev["year_group"] >= 10)), n_in)
     r["ehe_entrants_prior_absence_pct"] = _pct(np.count_nonzero(ehe_in & (ev["value"] >= 0.1)), n_in)
 

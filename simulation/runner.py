@@ -107,7 +107,10 @@ _SCENARIO_CACHE: dict[str, Scenario] = {}
 
 
 def simulate(params: dict, seed: int, scenario: str | Path | Scenario = "scenarios/baseline.toml") -> dict[str, float]:
-    """The model as a plain function: parameter dict and seed in, summary metrics out."""
+    """The model as a plain function: parameter dict and seed in, summary metrics out.
+
+    The scenario's calibrated posterior is not drawn from: the result depends on ``params``
+    and ``seed`` only (registry defaults and the scenario's own parameters fill the rest)."""
     if not isinstance(scenario, Scenario):
         key = str(scenario)
         if key not in _SCENARIO_CACHE:
@@ -118,7 +121,7 @@ def simulate(params: dict, seed: int, scenario: str | Path | Scenario = "scenari
         resolve(merged, where="simulate")
     except ParameterError as exc:
         raise ParameterError(str(exc)) from None
-    result = run(scenario.with_(parameters=merged), seed=seed)
+    result = run(scenario.with_(parameters=merged, posterior=None), seed=seed)
     row = result.summary.iloc[0]
     return {k: float(row[k]) for k in METRICS}
 

@@ -29,6 +29,7 @@ _TOP_KEYS = {
     "seed",
     "parameters",
     "interventions",
+    "posterior",
 }
 _INTS = {"years": (1, 100), "burn_in": (0, 20), "replicates": (1, 100_000), "seed": (0, 2**63 - 1)}
 
@@ -49,11 +50,28 @@ class Scenario:
     seed: int = 0
     parameters: dict = field(default_factory=dict)  # overrides only
     interventions: tuple[Intervention, ...] = ()
+    posterior: str | None = None  # a calibrated posterior CSV: each run draws its parameters from it
+    particle: int | None = None  # pin the posterior particle (England pins one per replicate for all LAs)
     source: str = ""  # file it came from
     sha256: str = ""  # of the resolved content
 
-    def params(self) -> dict[str, float]:
-        return resolve(self.parameters, where=self.source or self.name)
+    def params(self, seed: int | None = None) -> dict[str, float]:
+        """Registry defaults, then the posterior particle this seed draws (if the scenario has a
+        posterior), then the scenario's own ``parameters``: an explicit value always wins."""
+        drawn = self.posterior_draw(seed)[1] if self.posterior and seed is not None else {}
+        return resolve({**drawn, **self.parameters}, where=self.source or self.name)
+
+    def posterior_draw(self, seed: int) -> tuple[int, dict[str, float]]:
+        """The particle index and parameter values run ``seed`` takes from the posterior."""
+        from .posterior import load_posterior
+
+        post = load_posterior(self.posterior)
+        index = self.particle if self.particle is not None else post.draw_index(seed)
+        if not 0 <= index < len(post.weights):
+            raise ScenarioError(
+                f"{self.source or self.name}: particle = {index} (allowed: 0 to {len(post.weights) - 1})"
+            )
+        return index, post.particle(index)
 
     def with_(self, **changes) -> Scenario:
         """A copy with ``changes``, validated as a scenario file would be."""
@@ -78,7 +96,7 @@ class Scenario:
         return dataclasses.replace(s, sha256=_hash(s.to_dict()))
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "name": self.name,
             "description": self.description,
             "population": dataclasses.asdict(self.population),
@@ -90,6 +108,15 @@ class Scenario:
             "parameters": dict(sorted(self.parameters.items())),
             "interventions": [to_dict(iv) for iv in self.interventions],
         }
+        if self.posterior:
+            d["posterior"] = self._posterior_id()
+        return d
+
+    def _posterior_id(self) -> dict:
+        """The posterior by content, not path, so a moved checkout keeps its run keys."""
+        from .posterior import load_posterior
+
+        return {"sha256": load_posterior(self.posterior).sha256, "particle": self.particle}
 
 
 def _hash(d: dict) -> str:
@@ -128,6 +155,8 @@ def load_scenario(path: str | Path) -> Scenario:
                 f"{path}: extends = {raw['extends']!r} itself extends {parent['extends']!r} (allowed: one level)"
             )
         merged.update({k: v for k, v in parent.items() if k != "name"})  # a child is named after itself
+        if isinstance(parent.get("posterior"), str) and parent["posterior"]:
+            merged["posterior"] = str((parent_path.parent / parent["posterior"]).resolve())
         merged["parameters"] = dict(parent.get("parameters", {}))
         merged["population"] = dict(parent.get("population", {}))
     for key, value in raw.items():
@@ -206,8 +235,27 @@ def _build(raw: dict, path: Path) -> Scenario:
                 f"{lever!r} in overlapping years (allowed: one at a time)"
             )
     kwargs["interventions"] = tuple(built)
+    kwargs["posterior"] = _posterior_path(raw, path)
     s = Scenario(**kwargs)
     return dataclasses.replace(s, sha256=_hash(s.to_dict()))
+
+
+def _posterior_path(raw: dict, path: Path) -> str | None:
+    """``posterior = "file.csv"`` relative to the scenario file (its parent's, when inherited);
+    ``posterior = ""`` switches an inherited posterior off. The file is checked here."""
+    from .posterior import PosteriorError, load_posterior
+
+    value = raw.get("posterior")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ScenarioError(f'{path}: posterior = {value!r} (allowed: a path to a posterior CSV, or "" for none)')
+    resolved = (path.parent / value).resolve()
+    try:
+        load_posterior(resolved)
+    except PosteriorError as exc:
+        raise ScenarioError(f"{path}: posterior: {exc}") from None
+    return str(resolved)
 
 
 def _overlap(ivs: list[Intervention]) -> bool:

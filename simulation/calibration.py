@@ -1,0 +1,417 @@
+"""ABC-SMC calibration as a resumable job on the sweep executors.
+
+``school-exit calibrate CONFIG.toml --out DIR`` calls :func:`run_calibration`:
+
+1. generation 0 draws ``batch`` proposals at a time from the prior until ``particles`` are
+   in hand; each later generation proposes from the last one (weighted, perturbed) and accepts
+   those whose distance to the published targets is within the tolerance, in proposal order;
+2. each proposal runs ``seeds`` times with fresh seeds; its value is the mean over seeds;
+3. every run goes through the run store, and every finished generation is written at once,
+   so a killed calibration resumes from its last generation and reruns nothing it finished;
+4. after the last generation: posterior-predictive runs (particles drawn by weight, fresh
+   seeds), a check that the reduced scale does not bias the statistics, and the tables.
+
+Batches, seeds and acceptance depend only on the configuration, so the posterior is the same
+on one core, a process pool or a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import abc_smc
+from .calibration_config import Calibration
+from .executors import Task, run_tasks
+from .posterior import summarise
+
+_SEED_SPACE = 2**62
+
+
+@dataclass(frozen=True)
+class CalibrationRun:
+    """The argument of one calibration task."""
+
+    function: str | None
+    scenario: object
+    params: dict
+    seed: int
+    targets: tuple[tuple[str, str, int | None], ...]  # (id, metric, academic year or None)
+
+
+def calibration_task(run: CalibrationRun) -> dict[str, float]:
+    """One run: the value of every target (fit and validation), by target id."""
+    if run.function is not None:
+        from .experiment import resolve_function
+
+        out = resolve_function(run.function)(dict(run.params), run.seed)
+        return {tid: float(out.get(metric, np.nan)) for tid, metric, _ in run.targets}
+    from .runner import run as run_model
+
+    scen = run.scenario.with_(parameters={**run.scenario.parameters, **run.params})
+    years = run_model(scen, seed=run.seed).years
+    values = {}
+    for tid, metric, year in run.targets:
+        rows = years[years["academic_year"] == year] if year is not None else years
+        if len(rows) == 0:
+            rows = years
+        col = pd.to_numeric(rows[metric], errors="coerce") if metric in rows else pd.Series(dtype=float)
+        values[tid] = float(col.mean()) if col.notna().any() else np.nan
+    return values
+
+
+def gaussian_toy(params: dict, seed: int) -> dict[str, float]:
+    """A test problem with a known answer: ``y_i = x_i + N(0, 0.5)``. With a uniform prior and a
+    target y_i = 1 (range +/- 0.5), the ABC posterior of x_i centres on 1 with sd about 0.5."""
+    rng = np.random.default_rng([int(seed), 17])
+    return {f"y{i}": float(params[f"x{i}"] + 0.5 * rng.standard_normal()) for i in (1, 2)}
+
+
+# --- seeds and tasks ---------------------------------------------------------------------
+
+
+def _batch_rng(cal: Calibration, generation: int, batch: int) -> np.random.Generator:
+    return np.random.default_rng([cal.seed, generation, batch])
+
+
+def _params(cal: Calibration, theta: np.ndarray) -> dict:
+    return {
+        n: (round(float(v)) if is_int else float(v))
+        for n, v, is_int in zip(cal.prior.names, theta, cal.integer, strict=True)
+    }
+
+
+def _targets_arg(cal: Calibration) -> tuple:
+    out = []
+    for t in cal.targets.itertuples(index=False):
+        year = None if cal.function is not None or pd.isna(t.academic_year) else int(t.academic_year)
+        out.append((str(t.id), str(t.metric), year))
+    return tuple(out)
+
+
+def _model_id(cal: Calibration) -> dict:
+    return cal.identity()["model"]
+
+
+def make_tasks(cal: Calibration, thetas: np.ndarray, seeds: np.ndarray, scenario=None) -> list[Task]:
+    """One task per (proposal, seed); the key is a hash of what determines the run."""
+    from .store import package_version, sha256_json
+
+    scenario = scenario if scenario is not None else cal.scenario
+    model = {"function": cal.function} if cal.function else {"scenario": scenario.to_dict()}
+    targets = _targets_arg(cal)
+    version = package_version()
+    tasks = []
+    for theta, row in zip(thetas, seeds, strict=True):
+        params = _params(cal, theta) if theta is not None else {}
+        for seed in row:
+            key = "cal-" + sha256_json({"model": model, "params": params, "seed": int(seed), "v": version})[:24]
+            tasks.append(
+                Task(key, calibration_task, CalibrationRun(cal.function, scenario, params, int(seed), targets))
+            )
+    return tasks
+
+
+def _values(store, tasks: list[Task], n: int, seeds: int, ids) -> np.ndarray:
+    """(proposals, seeds, targets) values from the store; NaN for a failed run."""
+    done = store.done_keys()
+    out = np.full((n * seeds, len(ids)), np.nan)
+    for i, task in enumerate(tasks):
+        if task.key in done:
+            v = store.load(task.key)["value"]
+            out[i] = [v.get(tid, np.nan) for tid in ids]
+    return out.reshape(n, seeds, len(ids))
+
+
+# --- the job -----------------------------------------------------------------------------
+
+
+@dataclass
+class Generation:
+    theta: np.ndarray
+    weights: np.ndarray
+    distances: np.ndarray
+    values: np.ndarray  # particles x targets (mean over seeds)
+    epsilon: float
+    proposals: int
+    runs: int
+
+
+def _write_generation(out: Path, t: int, cal: Calibration, g: Generation) -> None:
+    from .store import write_json, write_table
+
+    df = pd.DataFrame(g.theta, columns=list(cal.prior.names))
+    df.insert(0, "distance", g.distances)
+    df.insert(0, "weight", g.weights)
+    df.insert(0, "particle", np.arange(len(df)))
+    vals = pd.DataFrame(g.values, columns=[f"value:{i}" for i in cal.targets["id"]])
+    write_table(pd.concat([df, vals], axis=1), out / "generations", f"gen_{t:02d}")
+    meta = {"epsilon": g.epsilon, "proposals": g.proposals, "runs": g.runs}
+    write_json(meta, out / "generations" / f"gen_{t:02d}.json")
+
+
+def _read_generations(out: Path, cal: Calibration) -> list[Generation]:
+    import json
+
+    gens = []
+    t = 0
+    while (out / "generations" / f"gen_{t:02d}.json").is_file():
+        df = pd.read_parquet(out / "generations" / f"gen_{t:02d}.parquet")
+        meta = json.loads((out / "generations" / f"gen_{t:02d}.json").read_text())
+        cols = [f"value:{i}" for i in cal.targets["id"]]
+        gens.append(
+            Generation(
+                df[list(cal.prior.names)].to_numpy(float),
+                df["weight"].to_numpy(float),
+                df["distance"].to_numpy(float),
+                df[cols].to_numpy(float),
+                float(meta["epsilon"]),
+                int(meta["proposals"]),
+                int(meta["runs"]),
+            )
+        )
+        t += 1
+    return gens
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _generation(cal, t, prev, epsilon, executor, store, fit_idx, runs_left, progress) -> Generation | None:
+    """Propose batches until ``particles`` are accepted; None when the run budget ends first."""
+    ids = list(cal.targets["id"])
+    fit = cal.targets.iloc[fit_idx]
+    value, low, high = (fit[c].to_numpy(float) for c in ("value", "low", "high"))
+    cov = None if prev is None else abc_smc.kernel_covariance(prev.theta, prev.weights, cal.prior)
+    acc_theta, acc_d, acc_v = [], [], []
+    proposals = runs = 0
+    t0 = time.perf_counter()
+    b = 0
+    while len(acc_theta) < cal.particles:
+        if runs + cal.batch * cal.seeds > runs_left:
+            return None
+        rng = _batch_rng(cal, t, b)
+        if prev is None:
+            theta = cal.prior.sample(rng, cal.batch)
+        else:
+            theta = abc_smc.propose(rng, prev.theta, prev.weights, cov, cal.batch, cal.prior)
+        seeds = rng.integers(0, _SEED_SPACE, size=(cal.batch, cal.seeds))
+        tasks = make_tasks(cal, theta, seeds)
+        run_tasks(tasks, executor, store=store, progress=False)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all seeds of a proposal failed: NaN, rejected
+            vals = np.nanmean(_values(store, tasks, cal.batch, cal.seeds, ids), axis=1)
+        d = abc_smc.distance(vals[:, fit_idx], value, low, high)
+        for i in np.flatnonzero(d <= epsilon):
+            if len(acc_theta) < cal.particles:
+                acc_theta.append(theta[i])
+                acc_d.append(d[i])
+                acc_v.append(vals[i])
+        proposals += cal.batch
+        runs += cal.batch * cal.seeds
+        b += 1
+        if progress:
+            _say(
+                f"  generation {t}: tolerance {epsilon:.3g}, batch {b}: {len(acc_theta)}/{cal.particles} accepted "
+                f"of {proposals} proposals ({runs} runs, {time.perf_counter() - t0:.0f} s)"
+            )
+    theta = np.array(acc_theta)
+    if prev is None:
+        weights = np.full(len(theta), 1.0 / len(theta))
+    else:
+        weights = abc_smc.importance_weights(theta, prev.theta, prev.weights, cov, cal.prior)
+    return Generation(theta, weights, np.array(acc_d), np.array(acc_v), float(epsilon), proposals, runs)
+
+
+def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str] | None = None, progress=True):
+    """Run (or resume) the calibration; write generations as they finish, then the results."""
+    from . import store as st
+
+    out = Path(out)
+    store = st.RunStore(out / "runs")
+    env = st.environment()
+    identity = cal.identity()
+    job = st.sha256_json(identity)
+    started = datetime.now(UTC).isoformat()
+    previous = store.open({"kind": "calibration", "job_sha256": job, "started": started, **env})
+    gens = _read_generations(out, cal) if previous else []
+    if gens and previous.get("job_sha256") != job:
+        raise ValueError(
+            f"--out {out}: holds a calibration of a different configuration (targets, priors, seeds or model "
+            "changed); use a new --out, or delete that directory"
+        )
+    fit_idx = np.flatnonzero(cal.targets["role"].to_numpy() == "fit")
+    if gens and progress:
+        _say(f"resuming after generation {len(gens) - 1} ({sum(g.runs for g in gens)} runs done)")
+    stop = "generations"
+    t0 = time.perf_counter()
+    while len(gens) < cal.generations:
+        t = len(gens)
+        prev = gens[-1] if gens else None
+        if prev is not None and prev.proposals and len(prev.theta) / prev.proposals < cal.min_acceptance:
+            stop = "acceptance"
+            break
+        eps = np.inf if prev is None else abc_smc.weighted_quantile(prev.distances, prev.weights, cal.epsilon_quantile)
+        runs_left = cal.max_runs - sum(g.runs for g in gens)
+        g = _generation(cal, t, prev, eps, executor, store, fit_idx, runs_left, progress)
+        if g is None:
+            stop = "max_runs"
+            break
+        _write_generation(out, t, cal, g)
+        gens.append(g)
+        if progress:
+            fit_in = np.mean(np.abs(_z(cal, g.values, fit_idx)) <= 1, axis=0)
+            _say(
+                f"generation {t} done: tolerance {eps:.3g}, acceptance {len(g.theta) / g.proposals:.0%}, "
+                f"ESS {abc_smc.effective_sample_size(g.weights):.0f}, median distance {np.median(g.distances):.3g}, "
+                f"targets in range for half the particles: {int(np.sum(fit_in >= 0.5))}/{len(fit_idx)}"
+            )
+    if not gens:
+        raise ValueError(f"max_runs = {cal.max_runs} is too small for one generation ({cal.particles} particles)")
+    final = gens[-1]
+    predictive = _predictive(cal, final, executor, store, progress)
+    scale_check = _scale_check(cal, executor, store, progress) if cal.scale_check else None
+    tables = _tables(cal, gens, final, predictive, scale_check)
+    for name, table in tables.items():
+        st.write_table(table, out, name)
+    manifest = {
+        "kind": "calibration",
+        "name": cal.name,
+        "config_file": str(cal.path),
+        "config": cal.raw,
+        "job_sha256": job,
+        "identity": identity,
+        "parameters": list(cal.prior.names),
+        "generations": len(gens),
+        "stopped_by": stop,
+        "runs": int(sum(g.runs for g in gens)),
+        "predictive_runs": cal.predictive,
+        "command": command,
+        "executor": executor.describe(),
+        "environment": env,
+        "git_commit": env["git_commit"],
+        "resumed": bool(previous),
+        "started": previous.get("started", started) if previous else started,
+        "finished": datetime.now(UTC).isoformat(),
+        "wall_seconds_this_time": round(time.perf_counter() - t0, 1),
+    }
+    st.write_json(manifest, out / "manifest.json")
+    return tables, manifest
+
+
+def _z(cal: Calibration, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    t = cal.targets.iloc[idx]
+    return abc_smc.standardised_residuals(values[:, idx], *(t[c].to_numpy(float) for c in ("value", "low", "high")))
+
+
+def _predictive(cal: Calibration, final: Generation, executor, store, progress) -> np.ndarray:
+    """Posterior-predictive values (draws x targets): particles by weight, one fresh seed each."""
+    n = cal.predictive
+    if n == 0:
+        return np.empty((0, len(cal.targets)))
+    rng = np.random.default_rng([cal.seed, 10**6])
+    idx = rng.choice(len(final.theta), size=n, p=final.weights / final.weights.sum())
+    seeds = rng.integers(0, _SEED_SPACE, size=(n, 1))
+    tasks = make_tasks(cal, final.theta[idx], seeds)
+    if progress:
+        _say(f"posterior predictive: {n} runs")
+    run_tasks(tasks, executor, store=store, progress=progress, desc="predictive")
+    return _values(store, tasks, n, 1, list(cal.targets["id"]))[:, 0, :]
+
+
+def _scale_check(cal: Calibration, executor, store, progress) -> pd.DataFrame:
+    """At the scenario's parameters: the calibration scale against a larger one, same seeds, per
+    target; a bias shows as a difference large against its standard error."""
+    big, n = cal.scale_check
+    seeds = np.arange(n).reshape(-1, 1) + cal.seed
+    rows = {}
+    for label, scale in (("calibration_scale", cal.scenario.scale), ("larger_scale", big)):
+        scen = cal.scenario.with_(scale=scale)
+        tasks = make_tasks(cal, [None] * n, seeds, scenario=scen)
+        if progress:
+            _say(f"scale check: {n} runs at scale {scale:g}")
+        run_tasks(tasks, executor, store=store, progress=progress, desc=f"scale {scale:g}")
+        rows[label] = _values(store, tasks, n, 1, list(cal.targets["id"]))[:, 0, :]
+    small, large = rows["calibration_scale"], rows["larger_scale"]
+    t = cal.targets
+    diff = np.nanmean(small, 0) - np.nanmean(large, 0)
+    se = np.sqrt(np.nanvar(small, 0, ddof=1) / n + np.nanvar(large, 0, ddof=1) / n)
+    half = (t["high"] - t["low"]).to_numpy(float) / 2
+    return pd.DataFrame(
+        {
+            "id": t["id"],
+            "metric": t["metric"],
+            "role": t["role"],
+            "scale": cal.scenario.scale,
+            "larger_scale": big,
+            "seeds": n,
+            "mean_at_scale": np.nanmean(small, 0),
+            "mean_at_larger_scale": np.nanmean(large, 0),
+            "difference": diff,
+            "difference_se": se,
+            "difference_over_halfwidth": diff / half,
+            "z": diff / np.where(se > 0, se, np.nan),
+        }
+    )
+
+
+def _tables(cal, gens, final, predictive, scale_check) -> dict[str, pd.DataFrame]:
+    names = list(cal.prior.names)
+    posterior = pd.DataFrame(final.theta, columns=names)
+    posterior.insert(0, "distance", final.distances)
+    posterior.insert(0, "weight", final.weights)
+    posterior.insert(0, "particle", np.arange(len(posterior)))
+    summary = summarise(names, final.theta, final.weights, cal.prior.low, cal.prior.high)
+    history = pd.DataFrame(
+        [
+            {
+                "generation": t,
+                "epsilon": g.epsilon,
+                "particles": len(g.theta),
+                "proposals": g.proposals,
+                "runs": g.runs,
+                "acceptance": len(g.theta) / g.proposals,
+                "ess": abc_smc.effective_sample_size(g.weights),
+                "median_distance": float(np.median(g.distances)),
+            }
+            for t, g in enumerate(gens)
+        ]
+    )
+    t = cal.targets
+    rows = []
+    for j, row in enumerate(t.itertuples(index=False)):
+        v = predictive[:, j] if len(predictive) else np.array([])
+        v = v[np.isfinite(v)]
+        med, p5, p95 = np.percentile(v, [50, 5, 95]) if len(v) else (np.nan,) * 3
+        in_range = bool(row.low <= med <= row.high) if np.isfinite(med) else False
+        rows.append(
+            {
+                "id": row.id,
+                "role": row.role,
+                "metric": row.metric,
+                "value": row.value,
+                "low": row.low,
+                "high": row.high,
+                "predictive_median": med,
+                "predictive_p5": p5,
+                "predictive_p95": p95,
+                "in_range": in_range,
+                "n_runs": len(v),
+                "unit": row.unit,
+                "period": row.period,
+            }
+        )
+    tables = {"posterior": posterior, "posterior_summary": summary, "history": history, "fit": pd.DataFrame(rows)}
+    if len(predictive):
+        tables["predictive"] = pd.DataFrame(predictive, columns=list(t["id"]))
+    if scale_check is not None:
+        tables["scale_check"] = scale_check
+    return tables

@@ -1,0 +1,301 @@
+"""Calibration files: the targets fitted (and those held out), the priors and the ABC-SMC settings.
+
+A calibration is a TOML file (see ``calibration/config.toml``)::
+
+    name = "england_2023_24"
+    targets = "targets.csv"      # relative to this file; rows with role "fit" are fitted
+    seed = 1                     # names every proposal batch and every run seed
+    particles = 100              # population size per generation
+    seeds = 2                    # model runs per particle (fresh seeds; the particle's value is their mean)
+    batch = 100                  # proposals simulated together (then accepted in proposal order)
+    epsilon_quantile = 0.5       # next tolerance: this weighted quantile of the last generation's distances
+    # stopping rules (may change between a killed job and its resumption):
+    generations = 8              # at most this many generations
+    max_runs = 20000             # at most this many model runs in all
+    min_acceptance = 0.02        # stop after a generation accepting fewer than this share of proposals
+    predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
+
+    [model]                      # the school-exit model, run small ...
+    scenario = "../scenarios/baseline.toml"
+    scale = 0.25
+    years = 2
+    burn_in = 1
+    # ... or any function (params: dict, seed: int) -> dict of target metrics:
+    # function = "simulation.calibration:gaussian_toy"
+
+    [parameters]
+    names = ["absence_base", ...]    # uncertainty parameters fitted; the rest keep the scenario's values
+    [parameters.bounds]              # a narrower prior than the registry's range (a function model: all)
+    absence_base = [0.03, 0.06]
+
+    [scale_check]                # runs at registry defaults, calibration scale against a larger one
+    scale = 1.0
+    seeds = 4
+
+Everything is checked before anything runs or is written; each problem is one line naming
+the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .abc_smc import UniformPrior
+
+TARGET_COLUMNS = (
+    "id",
+    "role",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "unit",
+    "period",
+    "academic_year",
+    "publisher",
+    "title",
+    "year",
+    "url",
+    "definition",
+    "notes",
+)
+ROLES = ("fit", "validation")
+_TOP = {
+    "name",
+    "description",
+    "targets",
+    "seed",
+    "particles",
+    "seeds",
+    "batch",
+    "epsilon_quantile",
+    "generations",
+    "max_runs",
+    "min_acceptance",
+    "predictive",
+}
+_TABLES = {"model", "parameters", "scale_check"}
+_MODEL_KEYS = {"scenario", "scale", "years", "burn_in", "function"}
+_INT_KEYS = {  # key: (default, low, high)
+    "seed": (1, 0, 2**63 - 1),
+    "particles": (100, 10, 100_000),
+    "seeds": (2, 1, 100),
+    "batch": (100, 1, 1_000_000),
+    "generations": (8, 1, 100),
+    "max_runs": (20_000, 1, 10**9),
+    "predictive": (100, 0, 100_000),
+}
+
+
+class CalibrationError(ValueError):
+    """A calibration that cannot run; the message is one line naming the file and the key."""
+
+
+def _fail(path: Path, message: str):
+    raise CalibrationError(f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    name: str
+    path: Path
+    targets: pd.DataFrame  # every row (fit and validation)
+    prior: UniformPrior
+    integer: tuple[bool, ...]
+    seed: int
+    particles: int
+    seeds: int
+    batch: int
+    epsilon_quantile: float
+    generations: int
+    max_runs: int
+    min_acceptance: float
+    predictive: int
+    function: str | None = None
+    scenario: object = None  # the Scenario run (without a posterior of its own)
+    scale_check: tuple[float, int] | None = None  # (larger scale, seeds)
+    description: str = ""
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def fit(self) -> pd.DataFrame:
+        return self.targets[self.targets["role"] == "fit"].reset_index(drop=True)
+
+    def identity(self) -> dict:
+        """What determines the posterior: a resumed job must have the same (stopping rules may differ)."""
+        model = {"function": self.function} if self.function else {"scenario": self.scenario.to_dict()}
+        return {
+            "model": model,
+            "targets": self.targets.drop(columns=["notes"]).to_dict("records"),
+            "parameters": {n: [float(lo), float(hi)] for n, lo, hi in zip(*self._bounds(), strict=True)},
+            "seed": self.seed,
+            "particles": self.particles,
+            "seeds": self.seeds,
+            "batch": self.batch,
+            "epsilon_quantile": self.epsilon_quantile,
+        }
+
+    def _bounds(self):
+        return self.prior.names, self.prior.low, self.prior.high
+
+
+def load_targets(path: Path, where: Path) -> pd.DataFrame:
+    """The targets table, checked: columns, roles, ranges that hold their value, known metrics."""
+    if not path.is_file():
+        _fail(where, f"targets = {str(path)!r}: file not found")
+    try:
+        df = pd.read_csv(path, dtype={"id": str, "metric": str, "role": str})
+    except (ValueError, OSError) as exc:
+        _fail(path, f"unreadable CSV ({exc})")
+    missing = [c for c in TARGET_COLUMNS if c not in df.columns]
+    if missing:
+        _fail(path, f"missing column(s) {', '.join(missing)} (required: {', '.join(TARGET_COLUMNS)})")
+    df["notes"] = df["notes"].astype(object).fillna("").astype(str)
+    for i, row in df.iterrows():
+        where = f"row {i + 2} ({row['id']})"
+        if row["role"] not in ROLES:
+            _fail(path, f"{where}: role = {row['role']!r} (allowed: {', '.join(ROLES)})")
+        lo, v, hi = (float(row[k]) for k in ("low", "value", "high"))
+        if not lo < v < hi:
+            _fail(path, f"{where}: needs low < value < high (got {lo:g}, {v:g}, {hi:g})")
+    if df["id"].duplicated().any():
+        _fail(path, f"duplicate id {df.loc[df['id'].duplicated(), 'id'].iloc[0]!r}")
+    if not (df["role"] == "fit").any():
+        _fail(path, "no target has role 'fit'")
+    return df
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    """Load and check a calibration file; raises CalibrationError (nothing is written)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CalibrationError(f"{path}: calibration file not found")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise CalibrationError(f"{path}: TOML syntax error: {exc}") from None
+    for key in raw:
+        if key not in _TOP | _TABLES:
+            _fail(path, f"unknown key {key!r} (allowed: {', '.join(sorted(_TOP | _TABLES))})")
+    common: dict = {}
+    for key, (default, low, high) in _INT_KEYS.items():
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            _fail(path, f"{key} = {value!r} (allowed: whole number {low} to {high})")
+        common[key] = value
+    for key, default, low, high in (("epsilon_quantile", 0.5, 0.05, 0.95), ("min_acceptance", 0.02, 0.0, 1.0)):
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            _fail(path, f"{key} = {value!r} (allowed: a number from {low:g} to {high:g})")
+        common[key] = float(value)
+    if not isinstance(raw.get("targets"), str):
+        _fail(path, 'targets: give the targets CSV, e.g. targets = "targets.csv"')
+    targets = load_targets((path.parent / raw["targets"]).resolve(), path)
+    model = raw.get("model", {})
+    params = raw.get("parameters", {})
+    for table, allowed in (("model", _MODEL_KEYS), ("parameters", {"names", "bounds"})):
+        section = raw.get(table, {})
+        if not isinstance(section, dict):
+            _fail(path, f"{table} must be a table")
+        for key in section:
+            if key not in allowed:
+                _fail(path, f"{table}.{key} is not a setting (allowed: {', '.join(sorted(allowed))})")
+    bounds = params.get("bounds", {})
+    if not isinstance(bounds, dict):
+        _fail(path, "parameters.bounds must be a table of [low, high]")
+    for name, pair in bounds.items():
+        ok = isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, int | float) for x in pair)
+        if not ok or not pair[0] < pair[1]:
+            _fail(path, f"parameters.bounds.{name} = {pair!r} (allowed: [low, high] with low < high)")
+    common.update(name=str(raw.get("name", path.stem)), path=path, description=str(raw.get("description", "")), raw=raw)
+    if "function" in model:
+        cal = _function_calibration(path, model, params, bounds, targets, common)
+    else:
+        cal = _model_calibration(path, model, params, bounds, targets, raw.get("scale_check"), common)
+    return cal
+
+
+def _function_calibration(path, model, params, bounds, targets, common) -> Calibration:
+    from .experiment import ExperimentError, resolve_function
+
+    ref = model["function"]
+    try:
+        resolve_function(ref)
+    except ExperimentError as exc:
+        _fail(path, f"model.function: {exc}")
+    if params.get("names") or not bounds:
+        _fail(path, "parameters.bounds: a function model has no registry; give [low, high] for every parameter")
+    names = tuple(bounds)
+    prior = UniformPrior(names, *(np.array([bounds[n][i] for n in names], dtype=float) for i in (0, 1)))
+    return Calibration(
+        targets=targets, prior=prior, integer=(False,) * len(names), function=ref, scale_check=None, **common
+    )
+
+
+def _model_calibration(path, model, params, bounds, targets, scale_check, common) -> Calibration:
+    from .observe import METRICS
+    from .params import PARAMS
+    from .scenario import ScenarioError, load_scenario
+
+    scen_path = (path.parent / str(model.get("scenario", "../scenarios/baseline.toml"))).resolve()
+    changes = {k: model[k] for k in ("scale", "years", "burn_in") if k in model}
+    if isinstance(changes.get("scale"), int) and not isinstance(changes["scale"], bool):
+        changes["scale"] = float(changes["scale"])
+    try:
+        scenario = load_scenario(scen_path).with_(replicates=1, posterior=None, **changes)
+    except (ScenarioError, TypeError) as exc:
+        _fail(path, f"model: {exc}")
+    for row in targets.itertuples(index=False):
+        if row.metric not in METRICS:
+            _fail(
+                path, f"targets: {row.id} maps to unknown metric {row.metric!r} (allowed: columns of the years table)"
+            )
+    names = params.get("names", [])
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        _fail(path, "parameters.names: give the uncertainty parameters to fit, as a list of names")
+    for name in [*names, *bounds]:
+        if name not in PARAMS:
+            _fail(path, f"parameters: unknown parameter {name!r} (see `school-exit params --kind uncertainty`)")
+        if PARAMS[name].kind != "uncertainty":
+            _fail(path, f"parameters: {name!r} is a lever, not an uncertainty (a lever is policy, not fitted)")
+    if len(set(names)) != len(names):
+        _fail(path, "parameters.names: a parameter is listed twice")
+    for name in bounds:
+        if name not in names:
+            _fail(path, f"parameters.bounds.{name}: {name!r} is not fitted (add it to parameters.names)")
+    low, high = [], []
+    for name in names:
+        p = PARAMS[name]
+        lo, hi = bounds.get(name, (p.low, p.high))
+        if lo < p.low or hi > p.high:
+            _fail(
+                path,
+                f"parameters.bounds.{name} = [{lo:g}, {hi:g}] is outside the registry's range "
+                f"(allowed: within {p.low:g} to {p.high:g} {p.unit})",
+            )
+        low.append(float(lo))
+        high.append(float(hi))
+    prior = UniformPrior(tuple(names), np.array(low), np.array(high))
+    check = None
+    if scale_check is not None:
+        if not isinstance(scale_check, dict) or set(scale_check) - {"scale", "seeds"}:
+            _fail(path, "scale_check: a table with scale and seeds")
+        s, n = scale_check.get("scale", 1.0), scale_check.get("seeds", 4)
+        if isinstance(s, bool) or not isinstance(s, int | float) or not scenario.scale < s <= 1:
+            _fail(path, f"scale_check.scale = {s!r} (allowed: above model.scale = {scenario.scale:g}, at most 1)")
+        if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 1000:
+            _fail(path, f"scale_check.seeds = {n!r} (allowed: whole number 2 to 1000)")
+        check = (float(s), n)
+    return Calibration(
+        targets=targets,
+        prior=prior,
+        integer=tuple(PARAMS[n].integer for n in names),
+        scenario=scenario,
+        scale_check=check,
+        **common,
+    )

@@ -1,0 +1,163 @@
+"""The calibration job: a known answer, the same posterior on any executor, resumption, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from simulation.calibration import run_calibration
+from simulation.calibration_config import CalibrationError, load_calibration
+from simulation.cli import main
+from simulation.executors import LocalExecutor, SerialExecutor
+
+TABLES = ("posterior", "posterior_summary", "fit", "history", "predictive")
+
+
+def _run(path, out, executor=None):
+    return run_calibration(load_calibration(path), out, executor or SerialExecutor(), progress=False)
+
+
+def test_toy_posterior_finds_the_known_answer(toy_config, tmp_path):
+    # y_i = x_i + N(0, 0.5) per seed, mean of 2 seeds; targets y1 = 1 and y2 = -2 with ranges +/- 0.5.
+    # At the final tolerance (about 1 half-width RMS) the posterior median must sit within 0.35 of
+    # the truth (the posterior sd is about 0.45: the noise sd 0.35 plus the tolerance), its 90%
+    # interval must cover it, and it must be far narrower than the prior (width 10).
+    tables, manifest = _run(toy_config(generations=7), tmp_path / "out")
+    s = tables["posterior_summary"].set_index("parameter")
+    for name, truth in (("x1", 1.0), ("x2", -2.0)):
+        assert abs(s.loc[name, "median"] - truth) < 0.35
+        assert s.loc[name, "p5"] < truth < s.loc[name, "p95"]
+        assert s.loc[name, "width_ratio"] < 0.3 and s.loc[name, "identification"] == "identified"
+    h = tables["history"]
+    assert (np.diff(h["epsilon"].to_numpy()[1:]) < 0).all()  # the tolerance falls every generation
+    assert tables["fit"]["in_range"].all()
+    assert manifest["generations"] == 7 and manifest["stopped_by"] == "generations"
+    assert tables["posterior"]["weight"].sum() == pytest.approx(1.0)
+
+
+def test_same_posterior_serial_and_on_two_processes(toy_config, tmp_path):
+    path = toy_config(generations=3)
+    serial, _ = _run(path, tmp_path / "serial")
+    executor = LocalExecutor(2)
+    try:
+        pooled, _ = _run(path, tmp_path / "pooled", executor)
+    finally:
+        executor.close()
+    for name in TABLES:
+        pdt.assert_frame_equal(serial[name], pooled[name])
+
+
+def test_resumes_from_the_last_generation_and_reruns_nothing(toy_config, tmp_path):
+    reference, _ = _run(toy_config("ref.toml", generations=4), tmp_path / "ref")
+    out = tmp_path / "out"
+    _run(toy_config("a.toml", generations=2), out)  # stopped early ...
+    # ... and killed during generation 2: its runs are in the store, its file never written
+    third = _run(toy_config("b.toml", generations=3), out)[1]
+    for suffix in ("json", "parquet", "csv"):
+        (out / "generations" / f"gen_02.{suffix}").unlink()
+    runs_before = len(list((out / "runs").glob("*.pkl")))
+    resumed, manifest = _run(toy_config("c.toml", generations=4), out)
+    assert manifest["resumed"] and third["resumed"]
+    for name in TABLES:
+        pdt.assert_frame_equal(resumed[name], reference[name])
+    # generation 2 came back from the store; only generation 3's runs and the 20 posterior-
+    # predictive runs drawn from it are new
+    new_runs = len(list((out / "runs").glob("*.pkl"))) - runs_before
+    assert new_runs == int(reference["history"]["runs"].iloc[3]) + 20
+
+
+def test_a_changed_configuration_is_not_resumed(toy_config, tmp_path):
+    out = tmp_path / "out"
+    _run(toy_config(generations=1), out)
+    with pytest.raises(ValueError, match="different configuration"):
+        _run(toy_config("other.toml", generations=1, particles=20), out)
+
+
+def test_the_run_budget_stops_before_an_incomplete_generation(toy_config, tmp_path):
+    tables, manifest = _run(toy_config(generations=6, max_runs=500), tmp_path / "out")
+    assert manifest["stopped_by"] == "max_runs"
+    assert manifest["runs"] <= 500 and len(tables["history"]) == manifest["generations"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"particles": "5"}, "particles = 5"),
+        ({"wibble": "1"}, "unknown key 'wibble'"),
+        ({"epsilon_quantile": "1.5"}, "epsilon_quantile = 1.5"),
+        ({"targets": '"missing.csv"'}, "missing.csv"),
+    ],
+)
+def test_bad_configuration_names_file_and_key(toy_config, change, message):
+    path = toy_config(**change)
+    with pytest.raises(CalibrationError, match=message) as err:
+        load_calibration(path)
+    assert str(path) in str(err.value)
+
+
+def test_bad_targets_name_the_row(toy_config, tmp_path):
+    path = toy_config()
+    csv = tmp_path / "toy_targets.csv"
+    csv.write_text(csv.read_text().replace("y1_target,fit", "y1_target,fitted"))
+    with pytest.raises(CalibrationError, match=r"row 2 \(y1_target\): role = 'fitted'"):
+        load_calibration(path)
+
+
+MODEL_CONFIG = """
+targets = "{targets}"
+[model]
+scenario = "{scenario}"
+scale = 0.05
+[parameters]
+names = {names}
+{bounds}
+"""
+
+
+@pytest.mark.parametrize(
+    ("names", "bounds", "message"),
+    [
+        ('["absence_wibble"]', "", "unknown parameter 'absence_wibble'"),
+        ('["assessment_capacity"]', "", "is a lever"),
+        ('["absence_base"]', "[parameters.bounds]\nabsence_base = [0.0, 0.05]", "outside the registry's range"),
+        ('["absence_base"]', "[parameters.bounds]\nrr_fsm = [2, 3]", "is not fitted"),
+    ],
+)
+def test_model_parameters_are_checked_against_the_registry(tmp_path, names, bounds, message):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "cal.toml"
+    path.write_text(
+        MODEL_CONFIG.format(
+            targets=root / "calibration" / "targets.csv",
+            scenario=root / "scenarios" / "baseline.toml",
+            names=names,
+            bounds=bounds,
+        )
+    )
+    with pytest.raises(CalibrationError, match=message):
+        load_calibration(path)
+
+
+def test_cli_bad_input_exits_2_and_writes_nothing(toy_config, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["calibrate", str(toy_config(particles=5)), "--out", str(out)])
+    assert code == 2 and not out.exists()
+    assert "particles = 5" in capsys.readouterr().err
+
+
+def test_cli_runs_and_reports(toy_config, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["calibrate", str(toy_config(generations=2)), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    stdout = capsys.readouterr().out
+    assert "2 generations" in stdout and "fitted targets in range" in stdout
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "How well does the model reproduce what is published?" in page
+    for fig in ("calibration_fit", "calibration_marginals", "calibration_pairs", "calibration_history"):
+        assert (out / "figures" / f"{fig}.png").is_file() and (out / "figures" / f"{fig}.csv").is_file()
+    fit = pd.read_csv(out / "fit.csv")
+    assert set(fit["role"]) == {"fit", "validation"}
