@@ -49,14 +49,15 @@ def ehcp_process(m: SchoolExitModel) -> None:
     due = active[pu.ehcp_due_week[active] <= t]
     deciding = due[stage[due] == EHCPStage.DECIDING]
     if len(deciding):
-        u = stream.uniform(pu.uid[deciding], 3 * t)
-        refused = deciding[u < p["p_refuse_assessment"]]
+        u, u_appeal = stream.uniforms(pu.uid[deciding], (3 * t, 3 * t + 1))
+        is_refused = u < p["p_refuse_assessment"]
+        refused = deciding[is_refused]
         agreed = deciding[u >= p["p_refuse_assessment"]]
         m.log.record(m, Kind.EHCP_REFUSED, refused)
         m.log.record(m, Kind.EHCP_AGREED, agreed)
         _queue(m, agreed)
         advocacy = m.families.advocacy[pu.family[refused]]
-        appeal = refused[stream.uniform(pu.uid[refused], 3 * t + 1) < p["p_appeal"] * advocacy]
+        appeal = refused[u_appeal[is_refused] < p["p_appeal"] * advocacy]
         m.log.record(m, Kind.EHCP_APPEAL, appeal)
         stage[refused] = EHCPStage.NONE
         stage[appeal] = EHCPStage.TRIBUNAL
@@ -77,8 +78,8 @@ def ehcp_process(m: SchoolExitModel) -> None:
     start = serve_oldest(queued, pu.ehcp_due_week[queued], n)
     if len(start):
         stream = m.streams["assessment"]
-        delayed = stream.uniform(pu.uid[start], 2 * t) < p["p_assessment_delayed"]
-        extra = np.where(delayed, _due_weeks(p["assessment_delay_weeks"], stream.uniform(pu.uid[start], 2 * t + 1)), 0)
+        u, u_delay = stream.uniforms(pu.uid[start], (2 * t, 2 * t + 1))
+        extra = np.where(u < p["p_assessment_delayed"], _due_weeks(p["assessment_delay_weeks"], u_delay), 0)
         stage[start] = EHCPStage.ASSESSING
         pu.ehcp_due_week[start] = t + p["assessment_min_weeks"] + extra
     # Assessments ending: a plan, or not.
@@ -154,10 +155,12 @@ def _ehe(m: SchoolExitModel, out: np.ndarray) -> None:
     if len(contact):
         stream = m.streams["ehe_monitor_outcome"]
         capacity = m.families.ehe_capacity[pu.family[contact]]
-        unsuitable = contact[stream.uniform(pu.uid[contact], 2 * t) < p["p_ehe_unsuitable"] * (1.5 - capacity)]
-        order = stream.uniform(pu.uid[unsuitable], 2 * t + 1) < p["p_school_order"]
+        u = stream.uniforms(pu.uid[contact], (2 * t, 2 * t + 1, 2 * t + 2))
+        is_unsuitable = u[0] < p["p_ehe_unsuitable"] * (1.5 - capacity)
+        unsuitable = contact[is_unsuitable]
+        order = u[1, is_unsuitable] < p["p_school_order"]
         ordered = unsuitable[order]
-        pu.place_due_week[ordered] = t + _due_weeks(p["placement_weeks"], stream.uniform(pu.uid[ordered], 2 * t + 2))
+        pu.place_due_week[ordered] = t + _due_weeks(p["placement_weeks"], u[2, is_unsuitable][order])
         move(m, unsuitable[~order], Status.CME, Reason.EHE_UNSUITABLE, Reason.EHE_UNSUITABLE)
     if m.is_term:
         ehe = ehe[(pu.status[ehe] == Status.EHE) & (pu.place_due_week[ehe] < 0)]
@@ -222,11 +225,10 @@ def _placements(m: SchoolExitModel, out: np.ndarray) -> None:
     if len(due) == 0:
         return
     stream = m.streams["placement_offer"]
-    refuse = stream.uniform(pu.uid[due], 2 * t) < p["p_refuse_offered_place"]
+    u, u_steer = stream.uniforms(pu.uid[due], (2 * t, 2 * t + 1))
+    refuse = u < p["p_refuse_offered_place"]
     refusing = due[refuse]
-    steered = refusing[
-        (stream.uniform(pu.uid[refusing], 2 * t + 1) < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)
-    ]
+    steered = refusing[(u_steer[refuse] < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)]
     move(m, steered, Status.EHE, Reason.LA_STEERED_EHE, Reason.ELECTIVE_EHE)
     pu.ehe_route[steered] = Route.COERCED
     pu.place_due_week[np.setdiff1d(refusing, steered)] = t + 4

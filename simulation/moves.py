@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .dynamics.clocks import reset_clocks
 from .dynamics.hazards import behaviour_static_risk, genuine_ehe_hazard
 from .dynamics.wellbeing import baseline_absence
 from .population import draw_characteristics, draw_families
@@ -51,19 +50,25 @@ def move(
         return
     pu = m.pupils
     m.log.record(m, Kind.MOVE, idx, to=int(to), true=int(true), recorded=int(recorded), value=value)
-    before = pu.status[idx]
-    was_in_education = (before < Status.S19) | (before > Status.CME)
-    pu.status[idx] = to
+    status = pu.status
+    before = status[idx]
+    status[idx] = to
     old = pu.school[idx]
-    n_schools = len(m.rolls)
-    m.rolls -= np.bincount(old[old >= 0], minlength=n_schools)
-    pu.school[idx] = -1 if school is None else school
-    if school is not None:
-        m.rolls += np.bincount(np.asarray(school)[np.asarray(school) >= 0], minlength=n_schools)
-    refresh_school_traits(m, idx)
-    pu.status_since_week[idx] = m.t_week
+    rolls = m.rolls
+    rolls -= np.bincount(old[old >= 0], minlength=len(rolls))
+    t = m.t_week
+    if school is None:
+        pu.school[idx] = -1
+        for column in _SCHOOL_TRAITS:  # off a roll: the traits read the sentinel 0
+            pu.columns[column][idx] = 0.0
+    else:
+        school = np.asarray(school)
+        pu.school[idx] = school
+        rolls += np.bincount(school[school >= 0], minlength=len(rolls))
+        refresh_school_traits(m, idx)
+    pu.status_since_week[idx] = t
     if to in OUT_OF_EDUCATION:
-        pu.out_since_week[idx[was_in_education]] = m.t_week
+        pu.out_since_week[idx[(before < Status.S19) | (before > Status.CME)]] = t
         pu.exit_true_reason[idx] = true
         pu.exit_recorded_reason[idx] = recorded
         pu.distress[idx] = False
@@ -78,15 +83,16 @@ def move(
         pu.ehe_route[idx] = Route.NONE
 
 
+# Pupil columns that copy a trait of the pupil's school (0 when not on a roll).
+_SCHOOL_TRAITS = ("school_exclusion", "school_offroll", "school_exclusion_sqrt")
+
+
 def refresh_school_traits(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
     """Copy the traits of each pupil's school into pupil columns (read every week, change rarely)."""
     pu, sc = m.pupils, m.schools
     school = pu.school[slots]
-    for column, values in (
-        ("school_exclusion", sc.exclusion_propensity),
-        ("school_offroll", sc.offroll_propensity),
-        ("school_exclusion_sqrt", sc.exclusion_sqrt),
-    ):
+    traits = (sc.exclusion_propensity, sc.offroll_propensity, sc.exclusion_sqrt)
+    for column, values in zip(_SCHOOL_TRAITS, traits, strict=True):
         pu.columns[column][slots] = np.append(values, 0.0)[school]  # school -1 reads the 0 sentinel
 
 
@@ -183,11 +189,12 @@ def refill(
     # Families: some reception children join an older sibling's family, the rest are new.
     n = len(slots)
     joins = rng.random(n) >= new_family_share
-    in_primary = np.flatnonzero((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL))
-    if joins.any() and len(in_primary):
-        sib = in_primary[rng.integers(0, len(in_primary), size=int(joins.sum()))]
-        pu.family[slots[joins]] = pu.family[sib]
-        pu.fsm[slots[joins]] = pu.fsm[sib]
+    if joins.any():  # (never for arrivals: the scan of every pupil is only made when it is needed)
+        in_primary = np.flatnonzero((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL))
+        if len(in_primary):
+            sib = in_primary[rng.integers(0, len(in_primary), size=int(joins.sum()))]
+            pu.family[slots[joins]] = pu.family[sib]
+            pu.fsm[slots[joins]] = pu.fsm[sib]
     new = slots[~joins]
     if len(new):
         free = m.take_free_families(len(new))
@@ -197,7 +204,7 @@ def refill(
         fam.fines[free] = 0
         fam.parent_left_work[free] = False
     refresh_constants(m, slots)
-    reset_clocks(list(m.clocks.values()), slots, pu.uid)
+    m.clock_bank.reset(slots, pu.uid)
 
 
 def set_personal_traits(m: SchoolExitModel, slots: np.ndarray, rng: np.random.Generator) -> None:

@@ -116,6 +116,7 @@ _PUPIL_FIELDS = (
     ("school", "school"),
     ("social_care", "social_care"),
 )
+_PUPIL_COLUMNS = tuple(col for _, col in _PUPIL_FIELDS)
 _DTYPES = {"kind": np.int8, "week": np.int32, "to_status": np.int8, "true_reason": np.int8, "recorded_reason": np.int8}
 
 
@@ -139,10 +140,12 @@ class EventLog:
         if len(idx) == 0:
             return
         pu = m.pupils.columns
-        pupil = tuple(pu[col][idx] for _, col in _PUPIL_FIELDS)  # fancy indexing copies
-        self._chunks.setdefault(m.year_index, []).append(
-            ((int(kind), m.t_week, int(to), int(true), int(recorded)), idx.astype(np.int32), pupil, value)
-        )
+        pupil = tuple([pu[col][idx] for col in _PUPIL_COLUMNS])  # fancy indexing copies
+        t = m.t_week
+        chunks = self._chunks.get(t // tl.WEEKS_PER_YEAR)
+        if chunks is None:
+            chunks = self._chunks[t // tl.WEEKS_PER_YEAR] = []
+        chunks.append(((int(kind), t, int(to), int(true), int(recorded)), idx.astype(np.int32), pupil, value))
 
     def year(self, year_index: int) -> dict[str, np.ndarray]:
         chunks = self._chunks.get(year_index, [])
