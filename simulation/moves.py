@@ -51,7 +51,7 @@ def move(
     pu = m.pupils
     m.log.record(m, Kind.MOVE, idx, to=int(to), true=int(true), recorded=int(recorded), value=value)
     status = pu.status
-    before = status[idx]
+    before = status[idx] if to in OUT_OF_EDUCATION else None
     status[idx] = to
     old = pu.school[idx]
     rolls = m.rolls
@@ -64,8 +64,15 @@ def move(
     else:
         school = np.asarray(school)
         pu.school[idx] = school
-        rolls += np.bincount(school[school >= 0], minlength=len(rolls))
-        refresh_school_traits(m, idx)
+        if school.min() >= 0:  # every caller names real schools: no sentinel needed
+            rolls += np.bincount(school, minlength=len(rolls))
+            sc = m.schools
+            traits = (sc.exclusion_propensity, sc.offroll_propensity, sc.exclusion_sqrt)
+            for column, values in zip(_SCHOOL_TRAITS, traits, strict=True):
+                pu.columns[column][idx] = values[school]
+        else:
+            rolls += np.bincount(school[school >= 0], minlength=len(rolls))
+            refresh_school_traits(m, idx)
     pu.status_since_week[idx] = t
     if to in OUT_OF_EDUCATION:
         pu.out_since_week[idx[(before < Status.S19) | (before > Status.CME)]] = t
@@ -107,15 +114,19 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
     """A mainstream school of the right phase for each pupil, weighted by spare places.
 
     With ``exclude``, never that pupil's excluded school: -1 where the phase has no other school."""
-    spare = np.maximum(m.schools.capacity - m.rolls, 0).astype(np.float64) + 1.0
-    phase = np.where(m.pupils.year_group[idx] >= 7, Phase.SECONDARY, Phase.PRIMARY)
     chosen = np.empty(len(idx), dtype=np.int32)
-    for ph in (Phase.PRIMARY, Phase.SECONDARY):
-        sel = np.flatnonzero(phase == ph)
-        if len(sel) == 0:
-            continue
+    if len(idx) == 0:
+        return chosen
+    secondary = m.pupils.year_group[idx] >= 7
+    n_secondary = np.count_nonzero(secondary)
+    if n_secondary == 0 or n_secondary == len(idx):  # the usual case: one phase, no split needed
+        groups = [(Phase.SECONDARY if n_secondary else Phase.PRIMARY, slice(None))]
+    else:
+        groups = [(Phase.PRIMARY, np.flatnonzero(~secondary)), (Phase.SECONDARY, np.flatnonzero(secondary))]
+    for ph, sel in groups:
         ids = m.school_ids[ph]
-        cum = np.cumsum(spare[ids])
+        spare = np.maximum(m.schools.capacity[ids] - m.rolls[ids], 0).astype(np.float64) + 1.0  # by position in ids
+        cum = np.cumsum(spare)
         x = u[sel] * cum[-1]
         if exclude is None:
             chosen[sel] = ids[np.minimum(np.searchsorted(cum, x), len(ids) - 1)]
@@ -124,7 +135,7 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
         pos = np.searchsorted(ids, exclude[sel])
         pos = np.minimum(pos, len(ids) - 1)
         is_here = ids[pos] == exclude[sel]
-        w_excl = np.where(is_here, spare[ids[pos]], 0.0)
+        w_excl = np.where(is_here, spare[pos], 0.0)
         rest = cum[-1] - w_excl
         x = u[sel] * rest
         x = np.where(is_here & (x >= cum[pos] - w_excl), x + w_excl, x)

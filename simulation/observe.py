@@ -159,7 +159,15 @@ class EventLog:
         out["slot"] = np.concatenate([c[1] for c in chunks])
         for i, (name, _) in enumerate(_PUPIL_FIELDS):
             out[name] = np.concatenate([c[2][i] for c in chunks])
-        out["value"] = np.concatenate([np.broadcast_to(np.asarray(c[3], np.float64), (len(c[1]),)) for c in chunks])
+        # Most events carry one value for the whole chunk: repeat those, then copy in the arrays.
+        values = [c[3] for c in chunks]
+        per_event = [i for i, v in enumerate(values) if isinstance(v, np.ndarray)]
+        scalars = [0.0 if isinstance(v, np.ndarray) else v for v in values]
+        out["value"] = np.repeat(np.array(scalars, dtype=np.float64), lengths)
+        if per_event:
+            ends = np.cumsum(lengths)
+            for i in per_event:
+                out["value"][ends[i] - lengths[i] : ends[i]] = values[i]
         return {f: out[f] for f in EVENT_FIELDS}
 
     def drop(self, year_index: int) -> None:
@@ -197,7 +205,7 @@ class Observer:
             self.census = {}
             self.start_ehe = pu.uid[pu.status == Status.EHE]
             self.start_cme = pu.uid[pu.status == Status.CME]
-        counts = np.array([np.count_nonzero(pu.status == code) for code in Status], dtype=np.float64)
+        counts = np.bincount(pu.status, minlength=len(Status)).astype(np.float64)  # codes are 0..6
         self.status_counts = counts
         queue = np.count_nonzero(pu.ehcp_stage >= 3)
         self.weekly.append(
