@@ -10,6 +10,7 @@ from . import timeline as tl
 from .agents import Family, LocalAuthority, Pupil, School
 from .dynamics import hazards, support, wellbeing
 from .dynamics.clocks import ClockBank
+from .dynamics.queues import DueCalendar
 from .interventions import Modifiers
 from .moves import (
     choose_schools,
@@ -88,6 +89,8 @@ class SchoolExitModel(mesa.Model):
         set_personal_traits(self, np.arange(n), self.streams["traits"].generator(0))
         self.clock_bank = ClockBank({name: self.streams[name] for name in CLOCKS}, self.pupils.uid)
         self.clocks = self.clock_bank.clocks
+        # Who is due in which week, for the LA processes with a due-week column (see DueCalendar).
+        self.calendars = {"camhs": DueCalendar(), "complaint": DueCalendar()}
         schools.initialise(self, self.streams["schools"].generator(0))
         self.rolls = school_rolls(self)
         refresh_school_traits(self)
