@@ -11,7 +11,7 @@ import numpy as np
 from . import timeline as tl
 from .dynamics import hazards
 from .dynamics.queues import serve_oldest, weekly_capacity
-from .moves import ap_places_free, move, place_in_school, refill, refresh_constants, special_places_free
+from .moves import move, place_in_school, refill, refresh_constants, special_places_free
 from .population import needs_special_school
 from .state import SEN, EHCPStage, Kind, Reason, Route, Status
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 SEN_SUPPORT_MEAN_INTENSITY = 2 / 7  # mean of Beta(2, 5), the need intensity of SEN-support pupils
 S19_REFUSED = -2  # s19_due_week while the LA has declined the duty for this episode of distress
+COMPLAINT_DISTRESS_WEEKS = 6  # weeks of school distress after which a family may complain
 
 
 def _due_weeks(mean_weeks: float, u: np.ndarray) -> np.ndarray:
@@ -49,14 +50,15 @@ def ehcp_process(m: SchoolExitModel) -> None:
     due = active[pu.ehcp_due_week[active] <= t]
     deciding = due[stage[due] == EHCPStage.DECIDING]
     if len(deciding):
-        u = stream.uniform(pu.uid[deciding], 3 * t)
-        refused = deciding[u < p["p_refuse_assessment"]]
+        u, u_appeal = stream.uniforms(pu.uid[deciding], (3 * t, 3 * t + 1))
+        is_refused = u < p["p_refuse_assessment"]
+        refused = deciding[is_refused]
         agreed = deciding[u >= p["p_refuse_assessment"]]
         m.log.record(m, Kind.EHCP_REFUSED, refused)
         m.log.record(m, Kind.EHCP_AGREED, agreed)
         _queue(m, agreed)
         advocacy = m.families.advocacy[pu.family[refused]]
-        appeal = refused[stream.uniform(pu.uid[refused], 3 * t + 1) < p["p_appeal"] * advocacy]
+        appeal = refused[u_appeal[is_refused] < p["p_appeal"] * advocacy]
         m.log.record(m, Kind.EHCP_APPEAL, appeal)
         stage[refused] = EHCPStage.NONE
         stage[appeal] = EHCPStage.TRIBUNAL
@@ -68,8 +70,9 @@ def ehcp_process(m: SchoolExitModel) -> None:
         m.log.record(m, Kind.TRIBUNAL, hearing, value=won.astype(np.float64))
         stage[hearing[~won]] = EHCPStage.NONE
         _queue(m, hearing[won])
-    # Assessment starts at the LA's capacity, oldest first.
-    active = np.flatnonzero(stage != EHCPStage.NONE)
+    # Assessment starts at the LA's capacity, oldest first. (Decisions and hearings only move pupils
+    # already in the process, so the active set is the earlier one less those who left it.)
+    active = active[stage[active] != EHCPStage.NONE]
     queued = active[stage[active] == EHCPStage.QUEUED]
     n, m.la.assessment_carry = weekly_capacity(
         m.la.assessments_per_week(), len(queued), p["assessment_backlog_response"], m.la.assessment_carry
@@ -77,8 +80,8 @@ def ehcp_process(m: SchoolExitModel) -> None:
     start = serve_oldest(queued, pu.ehcp_due_week[queued], n)
     if len(start):
         stream = m.streams["assessment"]
-        delayed = stream.uniform(pu.uid[start], 2 * t) < p["p_assessment_delayed"]
-        extra = np.where(delayed, _due_weeks(p["assessment_delay_weeks"], stream.uniform(pu.uid[start], 2 * t + 1)), 0)
+        u, u_delay = stream.uniforms(pu.uid[start], (2 * t, 2 * t + 1))
+        extra = np.where(u < p["p_assessment_delayed"], _due_weeks(p["assessment_delay_weeks"], u_delay), 0)
         stage[start] = EHCPStage.ASSESSING
         pu.ehcp_due_week[start] = t + p["assessment_min_weeks"] + extra
     # Assessments ending: a plan, or not.
@@ -119,12 +122,16 @@ def _fill_special_places(m: SchoolExitModel) -> None:
 def duties(m: SchoolExitModel) -> None:
     _mobility(m)
     # Children out of school (about 2%) are found once; each duty re-checks their current status.
-    out = np.flatnonzero(m.pupils.status >= Status.S19)
+    pu = m.pupils
+    out = np.flatnonzero(pu.status >= Status.S19)
+    # Likewise pupils long in school distress: within these duties distress weeks only fall (to 0 when
+    # a child leaves school), so one scan at the lower of the two thresholds serves both duties.
+    distressed = np.flatnonzero(pu.distress_weeks >= min(m.p["s19_referral_weeks"], COMPLAINT_DISTRESS_WEEKS))
     _ehe(m, out)
     _cme(m, out)
-    _section19_and_ap(m, out)
+    _section19_and_ap(m, out, distressed)
     _placements(m, out)
-    _complaints_and_work(m, out)
+    _complaints_and_work(m, out, distressed)
 
 
 def _mobility(m: SchoolExitModel) -> None:
@@ -154,10 +161,12 @@ def _ehe(m: SchoolExitModel, out: np.ndarray) -> None:
     if len(contact):
         stream = m.streams["ehe_monitor_outcome"]
         capacity = m.families.ehe_capacity[pu.family[contact]]
-        unsuitable = contact[stream.uniform(pu.uid[contact], 2 * t) < p["p_ehe_unsuitable"] * (1.5 - capacity)]
-        order = stream.uniform(pu.uid[unsuitable], 2 * t + 1) < p["p_school_order"]
+        u = stream.uniforms(pu.uid[contact], (2 * t, 2 * t + 1, 2 * t + 2))
+        is_unsuitable = u[0] < p["p_ehe_unsuitable"] * (1.5 - capacity)
+        unsuitable = contact[is_unsuitable]
+        order = u[1, is_unsuitable] < p["p_school_order"]
         ordered = unsuitable[order]
-        pu.place_due_week[ordered] = t + _due_weeks(p["placement_weeks"], stream.uniform(pu.uid[ordered], 2 * t + 2))
+        pu.place_due_week[ordered] = t + _due_weeks(p["placement_weeks"], u[2, is_unsuitable][order])
         move(m, unsuitable[~order], Status.CME, Reason.EHE_UNSUITABLE, Reason.EHE_UNSUITABLE)
     if m.is_term:
         ehe = ehe[(pu.status[ehe] == Status.EHE) & (pu.place_due_week[ehe] < 0)]
@@ -176,16 +185,20 @@ def _cme(m: SchoolExitModel, out: np.ndarray) -> None:
     pu.place_due_week[traced] = t + 1
 
 
-def _section19_and_ap(m: SchoolExitModel, out: np.ndarray) -> None:
+def _section19_and_ap(m: SchoolExitModel, out: np.ndarray, distressed: np.ndarray) -> None:
     """Long school distress becomes a Section 19 duty (after a delay); AP places, reintegration."""
     pu, p, t = m.pupils, m.p, m.t_week
-    refused = np.flatnonzero(pu.s19_due_week == S19_REFUSED)
-    pu.s19_due_week[refused[pu.distress_weeks[refused] == 0]] = -1  # a new episode may be referred again
-    long_distress = np.flatnonzero(pu.distress_weeks >= p["s19_referral_weeks"])
-    refer = long_distress[(pu.status[long_distress] <= Status.SPECIAL) & (pu.s19_due_week[long_distress] == -1)]
+    due_week = pu.s19_due_week
+    flagged = np.flatnonzero(due_week != -1)  # refused (-2) or pending (a week): one scan for both
+    refused = flagged[due_week[flagged] == S19_REFUSED]
+    due_week[refused[pu.distress_weeks[refused] == 0]] = -1  # a new episode may be referred again
+    long_distress = distressed[pu.distress_weeks[distressed] >= p["s19_referral_weeks"]]
+    refer = long_distress[(pu.status[long_distress] <= Status.SPECIAL) & (due_week[long_distress] == -1)]
     accepted = m.streams["s19"].uniform(pu.uid[refer], t) < p["p_s19_accepted"]
-    pu.s19_due_week[refer] = np.where(accepted, t + round(p["s19_delay_weeks"]), S19_REFUSED)
-    pending = np.flatnonzero(pu.s19_due_week >= 0)
+    due_week[refer] = np.where(accepted, t + round(p["s19_delay_weeks"]), S19_REFUSED)
+    pending = flagged[due_week[flagged] >= 0]
+    if len(refer):  # the newly accepted had -1 before, so they are not in ``flagged``
+        pending = np.sort(np.concatenate([pending, refer[accepted]]))
     due = pending[(pu.status[pending] <= Status.SPECIAL) & (pu.s19_due_week[pending] <= t)]
     still = due[pu.distress[due]]
     pu.s19_due_week[due[~pu.distress[due]]] = -1
@@ -193,11 +206,14 @@ def _section19_and_ap(m: SchoolExitModel, out: np.ndarray) -> None:
     pu.s19_due_week[still] = t
     s19 = out[pu.status[out] == Status.S19]
     # Excluded children waiting in Section 19 take AP places as they free up.
-    free = ap_places_free(m)
+    ap = np.flatnonzero(pu.status == Status.AP)
+    free = int(m.la.ap_places - len(ap))  # as ap_places_free(m), from the one scan
     if free > 0:
         waiting = s19[pu.exit_true_reason[s19] == Reason.PERMANENT_EXCLUSION]
         chosen = serve_oldest(waiting, pu.out_since_week[waiting], free)
         move(m, chosen, Status.AP, Reason.AP_PLACEMENT, Reason.AP_PLACEMENT)
+        if len(chosen):
+            ap = np.sort(np.concatenate([ap, chosen]))
     # Reintegration from Section 19 (once recovered) and from AP (term time).
     s19 = s19[pu.status[s19] == Status.S19]
     s19 = s19[
@@ -207,8 +223,7 @@ def _section19_and_ap(m: SchoolExitModel, out: np.ndarray) -> None:
     ]
     back = m.clocks["s19_return"].advance(s19, p["s19_return_hazard"], pu.uid)
     pu.place_due_week[back] = t
-    if m.is_term:
-        ap = np.flatnonzero(pu.status == Status.AP)
+    if m.is_term:  # (the S19 returns above only set a due week: nobody left AP since the scan)
         back = m.clocks["ap_return"].advance(ap, p["ap_return_hazard"], pu.uid)
         place_in_school(m, back, Reason.REINTEGRATION, Reason.REINTEGRATION)
 
@@ -222,11 +237,10 @@ def _placements(m: SchoolExitModel, out: np.ndarray) -> None:
     if len(due) == 0:
         return
     stream = m.streams["placement_offer"]
-    refuse = stream.uniform(pu.uid[due], 2 * t) < p["p_refuse_offered_place"]
+    u, u_steer = stream.uniforms(pu.uid[due], (2 * t, 2 * t + 1))
+    refuse = u < p["p_refuse_offered_place"]
     refusing = due[refuse]
-    steered = refusing[
-        (stream.uniform(pu.uid[refusing], 2 * t + 1) < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)
-    ]
+    steered = refusing[(u_steer[refuse] < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)]
     move(m, steered, Status.EHE, Reason.LA_STEERED_EHE, Reason.ELECTIVE_EHE)
     pu.ehe_route[steered] = Route.COERCED
     pu.place_due_week[np.setdiff1d(refusing, steered)] = t + 4
@@ -240,15 +254,16 @@ def _placements(m: SchoolExitModel, out: np.ndarray) -> None:
         place_in_school(m, accept[status == from_status], reason, reason)
 
 
-def _complaints_and_work(m: SchoolExitModel, out: np.ndarray) -> None:
+def _complaints_and_work(m: SchoolExitModel, out: np.ndarray, distressed: np.ndarray) -> None:
     """Families of children out of education complain; the LA answers late; some go to the Ombudsman."""
     pu, p, t, fam = m.pupils, m.p, m.t_week, m.families
-    candidates = np.concatenate([out[pu.status[out] >= Status.S19], np.flatnonzero(pu.distress_weeks >= 6)])
+    long_distress = distressed[pu.distress_weeks[distressed] >= COMPLAINT_DISTRESS_WEEKS]
+    candidates = np.concatenate([out[pu.status[out] >= Status.S19], long_distress])
     st = pu.status[candidates]
     out_mask = (
         (st == Status.S19)
         | ((st == Status.CME) & (pu.place_due_week[candidates] >= 0))
-        | ((st <= Status.SPECIAL) & (pu.distress_weeks[candidates] >= 6))
+        | ((st <= Status.SPECIAL) & (pu.distress_weeks[candidates] >= COMPLAINT_DISTRESS_WEEKS))
         | ((st == Status.EHE) & (pu.ehe_route[candidates] >= Route.NO_CHOICE))
     )
     away = candidates[out_mask]
@@ -257,8 +272,9 @@ def _complaints_and_work(m: SchoolExitModel, out: np.ndarray) -> None:
     m.log.record(m, Kind.COMPLAINT, new)
     pu.complaint_due_week[new] = t + p["complaint_response_weeks"]
     pu.complaint_start_week[new] = t
-    open_cases = np.flatnonzero(pu.complaint_due_week >= 0)
-    answered = open_cases[pu.complaint_due_week[open_cases] <= t]
+    calendar = m.calendars["complaint"]
+    calendar.add(new, pu.uid, pu.complaint_due_week[new])
+    answered = calendar.due(t, pu.uid, pu.complaint_due_week)  # answers are never later than due
     if len(answered):
         is_out = np.zeros(len(pu.status), dtype=bool)
         is_out[away] = True
@@ -283,11 +299,12 @@ def camhs(m: SchoolExitModel) -> None:
     high = np.flatnonzero(pu.stress > p["camhs_threshold"])
     last = pu.camhs_referred_week[high]
     crisis = high[(pu.camhs_due_week[high] < 0) & ((last < 0) | (t - last > tl.WEEKS_PER_YEAR))]
+    calendar = m.calendars["camhs"]
     if len(crisis):
         pu.camhs_referred_week[crisis] = t
         pu.camhs_due_week[crisis] = t + _due_weeks(p["camhs_wait_weeks"], m.streams["camhs"].uniform(pu.uid[crisis], t))
-    waiting = np.flatnonzero(pu.camhs_due_week >= 0)
-    treated = waiting[pu.camhs_due_week[waiting] <= t]
+        calendar.add(crisis, pu.uid, pu.camhs_due_week[crisis])
+    treated = calendar.due(t, pu.uid, pu.camhs_due_week)  # waits are at least a week: due means due now
     if len(treated):
         pu.stress[treated] *= 1.0 - p["camhs_effect"]
         m.log.record(m, Kind.CAMHS_TREATED, treated, value=(t - pu.camhs_referred_week[treated]).astype(np.float64))

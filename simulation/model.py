@@ -9,7 +9,8 @@ from . import la, schools
 from . import timeline as tl
 from .agents import Family, LocalAuthority, Pupil, School
 from .dynamics import hazards, support, wellbeing
-from .dynamics.clocks import HazardClock
+from .dynamics.clocks import ClockBank
+from .dynamics.queues import DueCalendar
 from .interventions import Modifiers
 from .moves import (
     choose_schools,
@@ -86,7 +87,10 @@ class SchoolExitModel(mesa.Model):
         self.burn_in_weeks = self.scenario.burn_in * tl.WEEKS_PER_YEAR
         n = len(self.pupils)
         set_personal_traits(self, np.arange(n), self.streams["traits"].generator(0))
-        self.clocks = {name: HazardClock(self.streams[name], self.pupils.uid) for name in CLOCKS}
+        self.clock_bank = ClockBank({name: self.streams[name] for name in CLOCKS}, self.pupils.uid)
+        self.clocks = self.clock_bank.clocks
+        # Who is due in which week, for the LA processes with a due-week column (see DueCalendar).
+        self.calendars = {"camhs": DueCalendar(), "complaint": DueCalendar()}
         schools.initialise(self, self.streams["schools"].generator(0))
         self.rolls = school_rolls(self)
         refresh_school_traits(self)

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .dynamics.clocks import reset_clocks
 from .dynamics.hazards import behaviour_static_risk, genuine_ehe_hazard
 from .dynamics.wellbeing import baseline_absence
 from .population import draw_characteristics, draw_families
@@ -51,19 +50,32 @@ def move(
         return
     pu = m.pupils
     m.log.record(m, Kind.MOVE, idx, to=int(to), true=int(true), recorded=int(recorded), value=value)
-    before = pu.status[idx]
-    was_in_education = (before < Status.S19) | (before > Status.CME)
-    pu.status[idx] = to
+    status = pu.status
+    before = status[idx] if to in OUT_OF_EDUCATION else None
+    status[idx] = to
     old = pu.school[idx]
-    n_schools = len(m.rolls)
-    m.rolls -= np.bincount(old[old >= 0], minlength=n_schools)
-    pu.school[idx] = -1 if school is None else school
-    if school is not None:
-        m.rolls += np.bincount(np.asarray(school)[np.asarray(school) >= 0], minlength=n_schools)
-    refresh_school_traits(m, idx)
-    pu.status_since_week[idx] = m.t_week
+    rolls = m.rolls
+    rolls -= np.bincount(old[old >= 0], minlength=len(rolls))
+    t = m.t_week
+    if school is None:
+        pu.school[idx] = -1
+        for column in _SCHOOL_TRAITS:  # off a roll: the traits read the sentinel 0
+            pu.columns[column][idx] = 0.0
+    else:
+        school = np.asarray(school)
+        pu.school[idx] = school
+        if school.min() >= 0:  # every caller names real schools: no sentinel needed
+            rolls += np.bincount(school, minlength=len(rolls))
+            sc = m.schools
+            traits = (sc.exclusion_propensity, sc.offroll_propensity, sc.exclusion_sqrt)
+            for column, values in zip(_SCHOOL_TRAITS, traits, strict=True):
+                pu.columns[column][idx] = values[school]
+        else:
+            rolls += np.bincount(school[school >= 0], minlength=len(rolls))
+            refresh_school_traits(m, idx)
+    pu.status_since_week[idx] = t
     if to in OUT_OF_EDUCATION:
-        pu.out_since_week[idx[was_in_education]] = m.t_week
+        pu.out_since_week[idx[(before < Status.S19) | (before > Status.CME)]] = t
         pu.exit_true_reason[idx] = true
         pu.exit_recorded_reason[idx] = recorded
         pu.distress[idx] = False
@@ -78,15 +90,16 @@ def move(
         pu.ehe_route[idx] = Route.NONE
 
 
+# Pupil columns that copy a trait of the pupil's school (0 when not on a roll).
+_SCHOOL_TRAITS = ("school_exclusion", "school_offroll", "school_exclusion_sqrt")
+
+
 def refresh_school_traits(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
     """Copy the traits of each pupil's school into pupil columns (read every week, change rarely)."""
     pu, sc = m.pupils, m.schools
     school = pu.school[slots]
-    for column, values in (
-        ("school_exclusion", sc.exclusion_propensity),
-        ("school_offroll", sc.offroll_propensity),
-        ("school_exclusion_sqrt", sc.exclusion_sqrt),
-    ):
+    traits = (sc.exclusion_propensity, sc.offroll_propensity, sc.exclusion_sqrt)
+    for column, values in zip(_SCHOOL_TRAITS, traits, strict=True):
         pu.columns[column][slots] = np.append(values, 0.0)[school]  # school -1 reads the 0 sentinel
 
 
@@ -101,15 +114,19 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
     """A mainstream school of the right phase for each pupil, weighted by spare places.
 
     With ``exclude``, never that pupil's excluded school: -1 where the phase has no other school."""
-    spare = np.maximum(m.schools.capacity - m.rolls, 0).astype(np.float64) + 1.0
-    phase = np.where(m.pupils.year_group[idx] >= 7, Phase.SECONDARY, Phase.PRIMARY)
     chosen = np.empty(len(idx), dtype=np.int32)
-    for ph in (Phase.PRIMARY, Phase.SECONDARY):
-        sel = np.flatnonzero(phase == ph)
-        if len(sel) == 0:
-            continue
+    if len(idx) == 0:
+        return chosen
+    secondary = m.pupils.year_group[idx] >= 7
+    n_secondary = np.count_nonzero(secondary)
+    if n_secondary == 0 or n_secondary == len(idx):  # the usual case: one phase, no split needed
+        groups = [(Phase.SECONDARY if n_secondary else Phase.PRIMARY, slice(None))]
+    else:
+        groups = [(Phase.PRIMARY, np.flatnonzero(~secondary)), (Phase.SECONDARY, np.flatnonzero(secondary))]
+    for ph, sel in groups:
         ids = m.school_ids[ph]
-        cum = np.cumsum(spare[ids])
+        spare = np.maximum(m.schools.capacity[ids] - m.rolls[ids], 0).astype(np.float64) + 1.0  # by position in ids
+        cum = np.cumsum(spare)
         x = u[sel] * cum[-1]
         if exclude is None:
             chosen[sel] = ids[np.minimum(np.searchsorted(cum, x), len(ids) - 1)]
@@ -118,7 +135,7 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
         pos = np.searchsorted(ids, exclude[sel])
         pos = np.minimum(pos, len(ids) - 1)
         is_here = ids[pos] == exclude[sel]
-        w_excl = np.where(is_here, spare[ids[pos]], 0.0)
+        w_excl = np.where(is_here, spare[pos], 0.0)
         rest = cum[-1] - w_excl
         x = u[sel] * rest
         x = np.where(is_here & (x >= cum[pos] - w_excl), x + w_excl, x)
@@ -183,11 +200,12 @@ def refill(
     # Families: some reception children join an older sibling's family, the rest are new.
     n = len(slots)
     joins = rng.random(n) >= new_family_share
-    in_primary = np.flatnonzero((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL))
-    if joins.any() and len(in_primary):
-        sib = in_primary[rng.integers(0, len(in_primary), size=int(joins.sum()))]
-        pu.family[slots[joins]] = pu.family[sib]
-        pu.fsm[slots[joins]] = pu.fsm[sib]
+    if joins.any():  # (never for arrivals: the scan of every pupil is only made when it is needed)
+        in_primary = np.flatnonzero((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL))
+        if len(in_primary):
+            sib = in_primary[rng.integers(0, len(in_primary), size=int(joins.sum()))]
+            pu.family[slots[joins]] = pu.family[sib]
+            pu.fsm[slots[joins]] = pu.fsm[sib]
     new = slots[~joins]
     if len(new):
         free = m.take_free_families(len(new))
@@ -197,7 +215,7 @@ def refill(
         fam.fines[free] = 0
         fam.parent_left_work[free] = False
     refresh_constants(m, slots)
-    reset_clocks(list(m.clocks.values()), slots, pu.uid)
+    m.clock_bank.reset(slots, pu.uid)
 
 
 def set_personal_traits(m: SchoolExitModel, slots: np.ndarray, rng: np.random.Generator) -> None:

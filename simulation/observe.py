@@ -121,6 +121,7 @@ _PUPIL_FIELDS = (
     ("school", "school"),
     ("social_care", "social_care"),
 )
+_PUPIL_COLUMNS = tuple(col for _, col in _PUPIL_FIELDS)
 _DTYPES = {"kind": np.int8, "week": np.int32, "to_status": np.int8, "true_reason": np.int8, "recorded_reason": np.int8}
 
 
@@ -144,10 +145,12 @@ class EventLog:
         if len(idx) == 0:
             return
         pu = m.pupils.columns
-        pupil = tuple(pu[col][idx] for _, col in _PUPIL_FIELDS)  # fancy indexing copies
-        self._chunks.setdefault(m.year_index, []).append(
-            ((int(kind), m.t_week, int(to), int(true), int(recorded)), idx.astype(np.int32), pupil, value)
-        )
+        pupil = tuple([pu[col][idx] for col in _PUPIL_COLUMNS])  # fancy indexing copies
+        t = m.t_week
+        chunks = self._chunks.get(t // tl.WEEKS_PER_YEAR)
+        if chunks is None:
+            chunks = self._chunks[t // tl.WEEKS_PER_YEAR] = []
+        chunks.append(((int(kind), t, int(to), int(true), int(recorded)), idx.astype(np.int32), pupil, value))
 
     def year(self, year_index: int) -> dict[str, np.ndarray]:
         chunks = self._chunks.get(year_index, [])
@@ -161,7 +164,15 @@ class EventLog:
         out["slot"] = np.concatenate([c[1] for c in chunks])
         for i, (name, _) in enumerate(_PUPIL_FIELDS):
             out[name] = np.concatenate([c[2][i] for c in chunks])
-        out["value"] = np.concatenate([np.broadcast_to(np.asarray(c[3], np.float64), (len(c[1]),)) for c in chunks])
+        # Most events carry one value for the whole chunk: repeat those, then copy in the arrays.
+        values = [c[3] for c in chunks]
+        per_event = [i for i, v in enumerate(values) if isinstance(v, np.ndarray)]
+        scalars = [0.0 if isinstance(v, np.ndarray) else v for v in values]
+        out["value"] = np.repeat(np.array(scalars, dtype=np.float64), lengths)
+        if per_event:
+            ends = np.cumsum(lengths)
+            for i in per_event:
+                out["value"][ends[i] - lengths[i] : ends[i]] = values[i]
         return {f: out[f] for f in EVENT_FIELDS}
 
     def drop(self, year_index: int) -> None:
@@ -199,7 +210,7 @@ class Observer:
             self.census = {}
             self.start_ehe = pu.uid[pu.status == Status.EHE]
             self.start_cme = pu.uid[pu.status == Status.CME]
-        counts = np.array([np.count_nonzero(pu.status == code) for code in Status], dtype=np.float64)
+        counts = np.bincount(pu.status, minlength=len(Status)).astype(np.float64)  # codes are 0..6
         self.status_counts = counts
         queue = np.count_nonzero(pu.ehcp_stage >= 3)
         self.weekly.append(

@@ -44,6 +44,11 @@ def _scalar_mix(value: int) -> int:
     return x ^ (x >> 31)
 
 
+def _to_unit(x: np.ndarray) -> np.ndarray:
+    """The top 53 bits of each mixed word as a float in [0, 1)."""
+    return (x >> _S11).astype(np.float64) * _TO_UNIT
+
+
 class Stream:
     """One named stream: per-pupil uniforms by counter, and a Generator for the rest."""
 
@@ -51,22 +56,54 @@ class Stream:
         self.name = name
         self._seq = np.random.SeedSequence(entropy=seed, spawn_key=(zlib.crc32(name.encode()),))
         self.key, self._base = (int(v) for v in self._seq.generate_state(2, dtype=np.uint64))
+        self._key64 = np.uint64(self.key)
+        self._salts: dict[int, np.uint64] = {}
 
     def uniform(self, ids: np.ndarray, counter: int | np.ndarray) -> np.ndarray:
         """Uniforms in [0, 1): one per id, a pure function of (stream, id, counter)."""
-        x = np.atleast_1d(np.asarray(ids)).astype(np.uint64)
+        x = self._keyed(ids)
         if len(x) == 0:
             return np.zeros(0)
-        x += np.uint64(self.key)
-        x *= _GOLDEN
-        if np.ndim(counter) == 0:
-            x ^= np.uint64(_scalar_mix(self._base + int(counter) * 0x632BE59BD9B4E019))
+        if isinstance(counter, int | np.integer):
+            x ^= self._salt(counter)
         else:
             c = np.asarray(counter).astype(np.uint64) * np.uint64(0x632BE59BD9B4E019)
             c += np.uint64(self._base)
             x ^= _mix(c)
-        x = _mix(x)
-        return (x >> _S11).astype(np.float64) * _TO_UNIT
+        return _to_unit(_mix(x))
+
+    def uniforms(self, ids: np.ndarray, counters: tuple[int, ...]) -> np.ndarray:
+        """``uniform(ids, c)`` for each counter ``c``, as the rows of one array, in one pass of the mixer.
+
+        An id's numbers do not depend on which other ids are asked for, so a caller may draw once
+        for a group and read the rows for the subgroups that need a second or third number."""
+        x = self._keyed(ids)
+        if len(x) == 0:
+            return np.zeros((len(counters), 0))
+        salt = np.array([self._salt(c) for c in counters], dtype=np.uint64)
+        return _to_unit(_mix(x[None, :] ^ salt[:, None]))
+
+    def _keyed(self, ids: np.ndarray) -> np.ndarray:
+        """(id + key) * golden ratio as a new 1-d uint64 array: the per-id half of the hash.
+
+        The weekly step makes thousands of draws for a few ids each, where numpy's per-call cost
+        is what counts: hence no temporaries here beyond the one array."""
+        x = np.asarray(ids).astype(np.uint64)
+        if x.ndim == 0:
+            x = x.reshape(1)
+        x += self._key64
+        x *= _GOLDEN
+        return x
+
+    def _salt(self, counter: int) -> np.uint64:
+        """The per-counter half of the hash (cached: the same few counters recur within a week)."""
+        salt = self._salts.get(counter)
+        if salt is None:
+            salt = np.uint64(_scalar_mix(self._base + int(counter) * 0x632BE59BD9B4E019))
+            if len(self._salts) > 4096:
+                self._salts.clear()
+            self._salts[counter] = salt
+        return salt
 
     def exponential(self, ids: np.ndarray, counter: int | np.ndarray) -> np.ndarray:
         return -np.log1p(-self.uniform(ids, counter))
@@ -88,7 +125,7 @@ def exponential_multi(streams: list[Stream], ids: np.ndarray, counter: int) -> n
     x *= _GOLDEN
     x ^= salt[:, None]
     x = _mix(x)
-    return -np.log1p(-((x >> _S11).astype(np.float64) * _TO_UNIT))
+    return -np.log1p(-_to_unit(x))
 
 
 class Streams:

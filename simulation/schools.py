@@ -128,11 +128,10 @@ def offrolling(m: SchoolExitModel) -> None:
     if len(hit) == 0:
         return
     stream = m.streams["offroll_choice"]
-    form = hazards.choose_form(stream.uniform(pu.uid[hit], 4 * m.t_week), p)
+    u_form, u_comply, u_dest, u_more = stream.uniforms(pu.uid[hit], tuple(4 * m.t_week + k for k in range(4)))
+    form = hazards.choose_form(u_form, p)
     f = pu.family[hit]
-    comply = stream.uniform(pu.uid[hit], 4 * m.t_week + 1) < hazards.p_comply(fam.advocacy[f], fam.trust[f], p)
-    u_dest = stream.uniform(pu.uid[hit], 4 * m.t_week + 2)
-    u_more = stream.uniform(pu.uid[hit], 4 * m.t_week + 3)
+    comply = u_comply < hazards.p_comply(fam.advocacy[f], fam.trust[f], p)
     m.log.record(m, Kind.PRESSURE, hit, value=form.astype(np.float64))
     fam.trust[f] = np.maximum(fam.trust[f] - 0.1, 0.0)
     prior = rate[np.searchsorted(idx, hit)]

@@ -255,6 +255,11 @@ class Table:
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def __post_init__(self):
+        # Columns as plain attributes too: the weekly step reads them hundreds of times, and a
+        # lookup in the instance dict skips the Python-level __getattr__ below.
+        self.__dict__.update(self.columns)
+
     @classmethod
     def empty(cls, spec: dict[str, type], n: int) -> Table:
         return cls({name: np.zeros(n, dtype=dtype) for name, dtype in spec.items()})

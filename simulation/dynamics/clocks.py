@@ -16,11 +16,16 @@ from ..rng import Stream, exponential_multi
 
 
 class HazardClock:
-    def __init__(self, stream: Stream, uid: np.ndarray):
+    def __init__(self, stream: Stream, uid: np.ndarray, rows: tuple[np.ndarray, ...] | None = None):
+        """A clock per pupil of ``uid``; ``rows`` (total, fired, threshold) hands it arrays a
+        :class:`ClockBank` owns, already holding the starting thresholds."""
         self.stream = stream
-        self.total = np.zeros(len(uid), dtype=np.float64)
-        self.fired = np.zeros(len(uid), dtype=np.int32)
-        self.threshold = stream.exponential(uid, 0)
+        if rows is None:
+            self.total = np.zeros(len(uid), dtype=np.float64)
+            self.fired = np.zeros(len(uid), dtype=np.int32)
+            self.threshold = stream.exponential(uid, 0)
+        else:
+            self.total, self.fired, self.threshold = rows
 
     def advance(self, idx: np.ndarray, hazard: np.ndarray | float, uid: np.ndarray) -> np.ndarray:
         """Add one week of ``hazard`` for pupils ``idx``; return those whose event fires."""
@@ -52,12 +57,27 @@ class HazardClock:
         self.threshold[slots] = self.stream.exponential(uid[slots], 0)
 
 
-def reset_clocks(clocks: list[HazardClock], slots: np.ndarray, uid: np.ndarray) -> None:
-    """:meth:`HazardClock.reset` for several clocks at once (one random draw for all of them)."""
-    if len(slots) == 0:
-        return
-    thresholds = exponential_multi([c.stream for c in clocks], uid[slots], 0)
-    for clock, row in zip(clocks, thresholds, strict=True):
-        clock.total[slots] = 0.0
-        clock.fired[slots] = 0
-        clock.threshold[slots] = row
+class ClockBank:
+    """Several mechanisms' clocks as the rows of three 2-D arrays.
+
+    A slot refilled with a new child (every week: arrivals) then has all its clocks reset
+    with three assignments and one random draw, instead of three assignments per clock."""
+
+    def __init__(self, streams: dict[str, Stream], uid: np.ndarray):
+        k, n = len(streams), len(uid)
+        self.streams = list(streams.values())
+        self.total = np.zeros((k, n), dtype=np.float64)
+        self.fired = np.zeros((k, n), dtype=np.int32)
+        self.threshold = np.empty((k, n), dtype=np.float64)
+        self.clocks: dict[str, HazardClock] = {}
+        for i, (name, stream) in enumerate(streams.items()):
+            self.threshold[i] = stream.exponential(uid, 0)
+            self.clocks[name] = HazardClock(stream, uid, rows=(self.total[i], self.fired[i], self.threshold[i]))
+
+    def reset(self, slots: np.ndarray, uid: np.ndarray) -> None:
+        """:meth:`HazardClock.reset` for every clock of the bank (same numbers, one pass)."""
+        if len(slots) == 0:
+            return
+        self.total[:, slots] = 0.0
+        self.fired[:, slots] = 0
+        self.threshold[:, slots] = exponential_multi(self.streams, uid[slots], 0)
