@@ -161,6 +161,11 @@ def align(
             )
         if s.name in names:
             raise ScenarioError(f"{where}: name = {s.name!r} is used twice (allowed: a distinct name per scenario)")
+        if s.posterior != baseline.posterior:
+            raise ScenarioError(
+                f"{where}: posterior = {s.posterior!r} differs from the baseline's ({baseline.posterior!r}) "
+                "(allowed: the same posterior, so that replicate r of every scenario runs the same parameter set)"
+            )
         names.append(s.name)
     return [s.with_(**common) for s in [baseline, *others]]
 

@@ -128,3 +128,15 @@ def test_weights_are_normalised(files):
     tmp, _, _ = files
     post = load_posterior(tmp / "post" / "posterior.csv")
     assert np.isclose(post.weights.sum(), 1.0) and post.names == ("absence_base", "rr_fsm")
+
+
+def test_compare_refuses_scenarios_on_different_posteriors(files):
+    from simulation.compare import align
+
+    tmp, base, child = files
+    off = tmp / "off.toml"
+    off.write_text('extends = "base.toml"\nname = "off"\nposterior = ""\n')
+    b = load_scenario(base)
+    assert len(align(b, [load_scenario(child)])) == 2  # same posterior: fine
+    with pytest.raises(ScenarioError, match="differs from the baseline's"):
+        align(b, [load_scenario(off)])
