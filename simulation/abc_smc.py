@@ -1,12 +1,17 @@
-"""The numerical core of ABC-SMC: prior, proposal, importance weights, tolerance and distance.
+"""The numerical core of ABC-SMC: prior, tolerance, MCMC moves and distance.
 
-Population Monte Carlo ABC (Beaumont, Cornuet, Marin and Robert 2009, Biometrika 96:983) with
-an adaptive tolerance (the weighted quantile of the previous generation's distances, as
-Del Moral, Doucet and Jasra 2012 and pyabc do). Written here rather than taken from pyabc
-because a calibration must give the same posterior on one core, a process pool or a Dask
-cluster: pyabc's samplers accept whichever particles finish first, so the posterior depends
-on the executor. Here every batch of proposals is drawn from a seed that names its generation
-and batch, every proposal is simulated, and acceptance goes in proposal order.
+Replenishment ABC-SMC (Drovandi and Pettitt 2011, Biometrics 67:225; the adaptive scheme of
+Del Moral, Doucet and Jasra 2012): each generation keeps the best ``alpha`` share of the
+particles (the new tolerance is the largest distance kept), resamples the rest from them, and
+moves each resampled particle by Metropolis-Hastings steps that must stay within the tolerance.
+All particles weigh the same, so there are no importance weights to degenerate: with 24
+parameters and 100 particles, the importance weights of population Monte Carlo ABC (Beaumont
+et al. 2009) left an effective sample size of 2 after one generation.
+
+Written here rather than taken from pyabc because a calibration must give the same posterior on
+one core, a process pool or a Dask cluster: pyabc's samplers accept whichever particles finish
+first. Here every batch of proposals is drawn from a seed naming its generation and step, every
+proposal is simulated, and acceptance is decided in particle order.
 
 Everything in this module is a pure function of numpy arrays, so it is tested directly.
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logsumexp
+from scipy.special import expit
 
 
 @dataclass(frozen=True)
@@ -65,60 +70,33 @@ def weighted_covariance(theta: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.atleast_2d(cov)
 
 
-def kernel_covariance(theta: np.ndarray, weights: np.ndarray, prior: UniformPrior) -> np.ndarray:
-    """Twice the weighted covariance (Beaumont et al. 2009) of the population in the prior's
-    unbounded coordinates (:meth:`UniformPrior.to_free`), with a small floor so that a parameter
-    the population has collapsed on keeps moving."""
-    cov = 2.0 * weighted_covariance(prior.to_free(theta), weights)
+def mcmc_covariance(theta: np.ndarray, prior: UniformPrior) -> np.ndarray:
+    """The random walk's covariance: that of the kept particles in the prior's unbounded
+    coordinates, scaled by 2.38^2 / d (Roberts, Gelman and Gilks 1997; unscaled, as in Drovandi
+    and Pettitt 2011, a step in 24 dimensions passed the prior test 3 times in 50), with a small
+    floor so that a parameter the population has collapsed on still moves."""
+    cov = weighted_covariance(prior.to_free(theta), np.ones(len(theta))) * 2.38**2 / prior.dim
     return cov + np.diag(np.full(prior.dim, 1e-8))
 
 
-def propose(
-    rng: np.random.Generator,
-    theta: np.ndarray,
-    weights: np.ndarray,
-    cov: np.ndarray,
-    n: int,
-    prior: UniformPrior,
-) -> np.ndarray:
-    """``n`` proposals: pick an ancestor by weight and perturb it with N(0, cov) in the prior's
-    unbounded coordinates. Perturbing there keeps every proposal inside the bounds; perturbing
-    the parameters themselves and rejecting what falls outside accepts almost nothing in 24
-    dimensions (each coordinate of a broad kernel lands inside with probability about 0.6)."""
-    chol = np.linalg.cholesky(cov)
-    ancestors = rng.choice(len(theta), size=n, p=weights / weights.sum())
-    free = prior.to_free(theta[ancestors]) + rng.standard_normal((n, prior.dim)) @ chol.T
-    return prior.from_free(free)
+def random_walk(rng: np.random.Generator, theta: np.ndarray, cov: np.ndarray, prior: UniformPrior):
+    """One Gaussian random-walk proposal per particle in unbounded coordinates (always inside
+    the bounds), and the log prior ratio that the Metropolis-Hastings test needs (the walk is
+    symmetric there, so the proposal densities cancel)."""
+    u = prior.to_free(theta)
+    u_new = u + rng.standard_normal(u.shape) @ np.linalg.cholesky(cov).T
+    log_ratio = prior.log_density_free(u_new) - prior.log_density_free(u)
+    return prior.from_free(u_new), log_ratio
 
 
-def importance_weights(
-    new: np.ndarray, previous: np.ndarray, previous_weights: np.ndarray, cov: np.ndarray, prior: UniformPrior
-) -> np.ndarray:
-    """Normalised weights prior(u) / sum_j w_j K(u | u_j), all densities in the unbounded
-    coordinates u, where the uniform prior becomes a product of logistic densities."""
-    u_new, u_prev = prior.to_free(new), prior.to_free(previous)
-    chol = np.linalg.cholesky(cov)
-    diff = u_new[:, None, :] - u_prev[None, :, :]
-    z = np.linalg.solve(chol, diff.reshape(-1, u_new.shape[1]).T).T.reshape(diff.shape)
-    log_k = -0.5 * np.sum(z**2, axis=-1)  # the Gaussian's constant cancels on normalising
-    log_w_prev = np.log(previous_weights / previous_weights.sum())
-    log_mix = logsumexp(log_k + log_w_prev[None, :], axis=1)
-    log_w = prior.log_density_free(u_new) - log_mix
-    w = np.exp(log_w - log_w.max())
-    return w / w.sum()
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The ``q`` quantile of a weighted sample (the smallest value whose cumulative weight reaches q)."""
-    order = np.argsort(values, kind="stable")
-    v, w = values[order], weights[order] / weights.sum()
-    cum = np.cumsum(w)
-    return float(v[min(np.searchsorted(cum, q), len(v) - 1)])
-
-
-def effective_sample_size(weights: np.ndarray) -> float:
-    w = weights / weights.sum()
-    return float(1.0 / np.sum(w**2))
+def steps_needed(acceptance: float, stay_probability: float = 0.01, cap: int = 5) -> int:
+    """MCMC steps so that a particle stays put with probability ``stay_probability`` at this
+    acceptance rate (Drovandi and Pettitt 2011), at least 1 and at most ``cap``."""
+    if acceptance <= 0:
+        return cap
+    if acceptance >= 1:
+        return 1
+    return int(min(cap, max(1, np.ceil(np.log(stay_probability) / np.log(1 - acceptance)))))
 
 
 def standardised_residuals(values: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:

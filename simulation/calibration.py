@@ -2,17 +2,19 @@
 
 ``school-exit calibrate CONFIG.toml --out DIR`` calls :func:`run_calibration`:
 
-1. generation 0 draws ``batch`` proposals at a time from the prior until ``particles`` are
-   in hand; each later generation proposes from the last one (weighted, perturbed) and accepts
-   those whose distance to the published targets is within the tolerance, in proposal order;
-2. each proposal runs ``seeds`` times with fresh seeds; its value is the mean over seeds;
+1. generation 0 draws ``particles`` parameter sets from the prior; each later generation keeps
+   the best ``epsilon_quantile`` share (the tolerance is the largest distance kept), resamples
+   the rest from them and moves those by Metropolis-Hastings steps that must stay within the
+   tolerance (:mod:`simulation.abc_smc`);
+2. each proposal runs ``seeds`` times with fresh seeds; its value is the mean over seeds and its
+   distance the RMS, over fitted targets, of (model - published) in half-widths of the range;
 3. every run goes through the run store, and every finished generation is written at once,
    so a killed calibration resumes from its last generation and reruns nothing it finished;
 4. after the last generation: posterior-predictive runs (particles drawn by weight, fresh
    seeds), a check that the reduced scale does not bias the statistics, and the tables.
 
-Batches, seeds and acceptance depend only on the configuration, so the posterior is the same
-on one core, a process pool or a Dask cluster.
+Proposals, seeds and acceptance depend only on the configuration, so the posterior is the
+same on one core, a process pool or a Dask cluster.
 """
 
 from __future__ import annotations
@@ -77,8 +79,9 @@ def gaussian_toy(params: dict, seed: int) -> dict[str, float]:
 # --- seeds and tasks ---------------------------------------------------------------------
 
 
-def _batch_rng(cal: Calibration, generation: int, batch: int) -> np.random.Generator:
-    return np.random.default_rng([cal.seed, generation, batch])
+def _rng(cal: Calibration, generation: int, step: int) -> np.random.Generator:
+    """The random numbers of one step of one generation, whatever ran before or where."""
+    return np.random.default_rng([cal.seed, generation, step])
 
 
 def _params(cal: Calibration, theta: np.ndarray) -> dict:
@@ -142,6 +145,8 @@ class Generation:
     epsilon: float
     proposals: int
     runs: int
+    acceptance: float  # share of MCMC moves accepted (1 for the prior draws)
+    steps: int  # MCMC steps
 
 
 def _write_generation(out: Path, t: int, cal: Calibration, g: Generation) -> None:
@@ -153,7 +158,13 @@ def _write_generation(out: Path, t: int, cal: Calibration, g: Generation) -> Non
     df.insert(0, "particle", np.arange(len(df)))
     vals = pd.DataFrame(g.values, columns=[f"value:{i}" for i in cal.targets["id"]])
     write_table(pd.concat([df, vals], axis=1), out / "generations", f"gen_{t:02d}")
-    meta = {"epsilon": g.epsilon, "proposals": g.proposals, "runs": g.runs}
+    meta = {
+        "epsilon": g.epsilon,
+        "proposals": g.proposals,
+        "runs": g.runs,
+        "acceptance": g.acceptance,
+        "steps": g.steps,
+    }
     write_json(meta, out / "generations" / f"gen_{t:02d}.json")
 
 
@@ -175,6 +186,8 @@ def _read_generations(out: Path, cal: Calibration) -> list[Generation]:
                 float(meta["epsilon"]),
                 int(meta["proposals"]),
                 int(meta["runs"]),
+                float(meta["acceptance"]),
+                int(meta["steps"]),
             )
         )
         t += 1
@@ -185,50 +198,83 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _generation(cal, t, prev, epsilon, executor, store, fit_idx, runs_left, progress) -> Generation | None:
-    """Propose batches until ``particles`` are accepted; None when the run budget ends first."""
+def _evaluate(cal, theta, seeds, executor, store, ids) -> np.ndarray:
+    """Mean over seeds of every target's value, per proposal (NaN if every seed failed)."""
+    tasks = make_tasks(cal, theta, seeds)
+    run_tasks(tasks, executor, store=store, progress=False)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all seeds of a proposal failed: NaN, rejected
+        return np.nanmean(_values(store, tasks, len(theta), cal.seeds, ids), axis=1)
+
+
+def _first_generation(cal, executor, store, fit, runs_left) -> Generation | None:
+    """``particles`` draws from the prior, all kept (tolerance infinite)."""
+    n = cal.particles
+    if n * cal.seeds > runs_left:
+        return None
+    rng = _rng(cal, 0, 0)
+    theta = cal.prior.sample(rng, n)
+    seeds = rng.integers(0, _SEED_SPACE, size=(n, cal.seeds))
+    vals = _evaluate(cal, theta, seeds, executor, store, list(cal.targets["id"]))
+    d = abc_smc.distance(vals[:, fit.index], *fit.bounds)
+    return Generation(theta, np.full(n, 1.0 / n), d, vals, np.inf, n, n * cal.seeds, 1.0, 0)
+
+
+def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress) -> Generation | None:
+    """Keep the best ``epsilon_quantile`` share, resample the rest from them and move those by
+    Metropolis-Hastings steps within the new tolerance. None when the run budget ends first."""
+    n = cal.particles
+    n_keep = min(n - 1, max(2, int(round(cal.epsilon_quantile * n))))
+    order = np.argsort(prev.distances, kind="stable")
+    keep = order[:n_keep]
+    epsilon = float(prev.distances[keep[-1]])
+    refill = _rng(cal, t, 0).choice(keep, size=n - n_keep, replace=True)
+    source = np.concatenate([keep, refill])
+    theta, d, vals = prev.theta[source].copy(), prev.distances[source].copy(), prev.values[source].copy()
+    moving = np.arange(n_keep, n)
+    cov = abc_smc.mcmc_covariance(prev.theta[keep], cal.prior)
     ids = list(cal.targets["id"])
-    fit = cal.targets.iloc[fit_idx]
-    value, low, high = (fit[c].to_numpy(float) for c in ("value", "low", "high"))
-    cov = None if prev is None else abc_smc.kernel_covariance(prev.theta, prev.weights, cal.prior)
-    acc_theta, acc_d, acc_v = [], [], []
-    proposals = runs = 0
+    proposals = accepted = runs = 0
+    steps, planned = 0, 1
     t0 = time.perf_counter()
-    b = 0
-    while len(acc_theta) < cal.particles:
-        if runs + cal.batch * cal.seeds > runs_left:
+    while steps < planned:
+        rng = _rng(cal, t, steps + 1)
+        prop, log_ratio = abc_smc.random_walk(rng, theta[moving], cov, cal.prior)
+        passes_prior = np.log(rng.random(len(moving))) < log_ratio  # tested first: no run needed to refuse
+        seeds = rng.integers(0, _SEED_SPACE, size=(len(moving), cal.seeds))
+        todo = np.flatnonzero(passes_prior)
+        if runs + len(todo) * cal.seeds > runs_left:
             return None
-        rng = _batch_rng(cal, t, b)
-        if prev is None:
-            theta = cal.prior.sample(rng, cal.batch)
-        else:
-            theta = abc_smc.propose(rng, prev.theta, prev.weights, cov, cal.batch, cal.prior)
-        seeds = rng.integers(0, _SEED_SPACE, size=(cal.batch, cal.seeds))
-        tasks = make_tasks(cal, theta, seeds)
-        run_tasks(tasks, executor, store=store, progress=False)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all seeds of a proposal failed: NaN, rejected
-            vals = np.nanmean(_values(store, tasks, cal.batch, cal.seeds, ids), axis=1)
-        d = abc_smc.distance(vals[:, fit_idx], value, low, high)
-        for i in np.flatnonzero(d <= epsilon):
-            if len(acc_theta) < cal.particles:
-                acc_theta.append(theta[i])
-                acc_d.append(d[i])
-                acc_v.append(vals[i])
-        proposals += cal.batch
-        runs += cal.batch * cal.seeds
-        b += 1
+        ok = np.zeros(len(moving), dtype=bool)
+        if len(todo):
+            v = _evaluate(cal, prop[todo], seeds[todo], executor, store, ids)
+            dist = abc_smc.distance(v[:, fit.index], *fit.bounds)
+            good = dist <= epsilon
+            ok[todo[good]] = True
+            d[moving[todo[good]]] = dist[good]
+            vals[moving[todo[good]]] = v[good]
+        theta[moving[ok]] = prop[ok]
+        proposals += len(moving)
+        accepted += int(ok.sum())
+        runs += len(todo) * cal.seeds
+        steps += 1
+        if steps == 1:
+            planned = abc_smc.steps_needed(accepted / proposals, cap=cal.mcmc_steps)
         if progress:
             _say(
-                f"  generation {t}: tolerance {epsilon:.3g}, batch {b}: {len(acc_theta)}/{cal.particles} accepted "
-                f"of {proposals} proposals ({runs} runs, {time.perf_counter() - t0:.0f} s)"
+                f"  generation {t}: tolerance {epsilon:.3g}, step {steps}/{planned}: {int(ok.sum())}/{len(moving)} moves "
+                f"accepted ({runs} runs, {time.perf_counter() - t0:.0f} s)"
             )
-    theta = np.array(acc_theta)
-    if prev is None:
-        weights = np.full(len(theta), 1.0 / len(theta))
-    else:
-        weights = abc_smc.importance_weights(theta, prev.theta, prev.weights, cov, cal.prior)
-    return Generation(theta, weights, np.array(acc_d), np.array(acc_v), float(epsilon), proposals, runs)
+    acceptance = accepted / proposals
+    return Generation(theta, np.full(n, 1.0 / n), d, vals, epsilon, proposals, runs, acceptance, steps)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """The fitted targets: their columns in the targets table and their published ranges."""
+
+    index: np.ndarray
+    bounds: tuple[np.ndarray, np.ndarray, np.ndarray]  # value, low, high
 
 
 def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str] | None = None, progress=True):
@@ -249,35 +295,37 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
             "changed); use a new --out, or delete that directory"
         )
     fit_idx = np.flatnonzero(cal.targets["role"].to_numpy() == "fit")
+    fit = _Fit(fit_idx, tuple(cal.targets.iloc[fit_idx][c].to_numpy(float) for c in ("value", "low", "high")))
     if gens and progress:
         _say(f"resuming after generation {len(gens) - 1} ({sum(g.runs for g in gens)} runs done)")
     stop = "generations"
     t0 = time.perf_counter()
     while len(gens) < cal.generations:
         t = len(gens)
-        prev = gens[-1] if gens else None
-        if prev is not None and prev.proposals and len(prev.theta) / prev.proposals < cal.min_acceptance:
+        if gens and t > 1 and gens[-1].acceptance < cal.min_acceptance:
             stop = "acceptance"
             break
-        eps = np.inf if prev is None else abc_smc.weighted_quantile(prev.distances, prev.weights, cal.epsilon_quantile)
         runs_left = cal.max_runs - sum(g.runs for g in gens)
-        g = _generation(cal, t, prev, eps, executor, store, fit_idx, runs_left, progress)
+        if not gens:
+            g = _first_generation(cal, executor, store, fit, runs_left)
+        else:
+            g = _next_generation(cal, t, gens[-1], executor, store, fit, runs_left, progress)
         if g is None:
             stop = "max_runs"
             break
         _write_generation(out, t, cal, g)
         gens.append(g)
         if progress:
-            fit_in = np.mean(np.abs(_z(cal, g.values, fit_idx)) <= 1, axis=0)
+            in_range = np.mean(np.abs(_z(cal, g.values, fit_idx)) <= 1, axis=0)
             _say(
-                f"generation {t} done: tolerance {eps:.3g}, acceptance {len(g.theta) / g.proposals:.0%}, "
-                f"ESS {abc_smc.effective_sample_size(g.weights):.0f}, median distance {np.median(g.distances):.3g}, "
-                f"targets in range for half the particles: {int(np.sum(fit_in >= 0.5))}/{len(fit_idx)}"
+                f"generation {t} done: tolerance {g.epsilon:.3g}, move acceptance {g.acceptance:.0%}, "
+                f"{len(np.unique(g.theta, axis=0))} distinct particles, median distance {np.median(g.distances):.3g}, "
+                f"targets in range for half the particles: {int(np.sum(in_range >= 0.5))}/{len(fit_idx)}"
             )
     if not gens:
         raise ValueError(f"max_runs = {cal.max_runs} is too small for one generation ({cal.particles} particles)")
     final = gens[-1]
-    predictive = _predictive(cal, final, executor, store, progress)
+    predictive = _predictive(cal, final, len(gens) - 1, executor, store, progress)
     scale_check = _scale_check(cal, executor, store, progress) if cal.scale_check else None
     tables = _tables(cal, gens, final, predictive, scale_check)
     for name, table in tables.items():
@@ -312,12 +360,13 @@ def _z(cal: Calibration, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return abc_smc.standardised_residuals(values[:, idx], *(t[c].to_numpy(float) for c in ("value", "low", "high")))
 
 
-def _predictive(cal: Calibration, final: Generation, executor, store, progress) -> np.ndarray:
-    """Posterior-predictive values (draws x targets): particles by weight, one fresh seed each."""
+def _predictive(cal: Calibration, final: Generation, generation: int, executor, store, progress) -> np.ndarray:
+    """Posterior-predictive values (draws x targets): particles by weight, one fresh seed each
+    (seeds named by the final generation, so they are fresh for every posterior)."""
     n = cal.predictive
     if n == 0:
         return np.empty((0, len(cal.targets)))
-    rng = np.random.default_rng([cal.seed, 10**6])
+    rng = np.random.default_rng([cal.seed, 10**6, generation])
     idx = rng.choice(len(final.theta), size=n, p=final.weights / final.weights.sum())
     seeds = rng.integers(0, _SEED_SPACE, size=(n, 1))
     tasks = make_tasks(cal, final.theta[idx], seeds)
@@ -376,10 +425,11 @@ def _tables(cal, gens, final, predictive, scale_check) -> dict[str, pd.DataFrame
                 "generation": t,
                 "epsilon": g.epsilon,
                 "particles": len(g.theta),
+                "distinct_particles": len(np.unique(g.theta, axis=0)),
+                "mcmc_steps": g.steps,
                 "proposals": g.proposals,
                 "runs": g.runs,
-                "acceptance": len(g.theta) / g.proposals,
-                "ess": abc_smc.effective_sample_size(g.weights),
+                "move_acceptance": g.acceptance,
                 "median_distance": float(np.median(g.distances)),
             }
             for t, g in enumerate(gens)

@@ -37,7 +37,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out}: exists and is not a directory")
     _check_writable(out)
     cal = load_calibration(args.config)  # CalibrationError: exit 2, nothing written
-    executor = _executor(args, cal.batch * cal.seeds)
+    executor = _executor(args, cal.particles * cal.seeds)
     print(
         f"calibration {cal.name!r}: {len(cal.prior.names)} parameters, {int((cal.targets['role'] == 'fit').sum())} "
         f"targets fitted ({int((cal.targets['role'] != 'fit').sum())} held out), {cal.particles} particles x "

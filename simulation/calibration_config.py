@@ -4,15 +4,15 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
 
     name = "england_2023_24"
     targets = "targets.csv"      # relative to this file; rows with role "fit" are fitted
-    seed = 1                     # names every proposal batch and every run seed
+    seed = 1                     # names every proposal and every run seed
     particles = 100              # population size per generation
     seeds = 2                    # model runs per particle (fresh seeds; the particle's value is their mean)
-    batch = 100                  # proposals simulated together (then accepted in proposal order)
-    epsilon_quantile = 0.5       # next tolerance: this weighted quantile of the last generation's distances
+    epsilon_quantile = 0.5       # share of particles kept each generation (the tolerance is the largest kept distance)
+    mcmc_steps = 5               # at most this many Metropolis-Hastings steps per generation
     # stopping rules (may change between a killed job and its resumption):
     generations = 8              # at most this many generations
     max_runs = 20000             # at most this many model runs in all
-    min_acceptance = 0.02        # stop after a generation accepting fewer than this share of proposals
+    min_acceptance = 0.02        # stop after a generation accepting fewer than this share of MCMC moves
     predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
 
     [model]                      # the school-exit model, run small ...
@@ -65,6 +65,7 @@ TARGET_COLUMNS = (
     "notes",
 )
 ROLES = ("fit", "validation")
+ALGORITHM = "replenishment ABC-SMC, random walk 2.38^2/d (v2)"  # change it when the algorithm changes
 _TOP = {
     "name",
     "description",
@@ -72,7 +73,7 @@ _TOP = {
     "seed",
     "particles",
     "seeds",
-    "batch",
+    "mcmc_steps",
     "epsilon_quantile",
     "generations",
     "max_runs",
@@ -85,7 +86,7 @@ _INT_KEYS = {  # key: (default, low, high)
     "seed": (1, 0, 2**63 - 1),
     "particles": (100, 10, 100_000),
     "seeds": (2, 1, 100),
-    "batch": (100, 1, 1_000_000),
+    "mcmc_steps": (5, 1, 50),
     "generations": (8, 1, 100),
     "max_runs": (20_000, 1, 10**9),
     "predictive": (100, 0, 100_000),
@@ -110,7 +111,7 @@ class Calibration:
     seed: int
     particles: int
     seeds: int
-    batch: int
+    mcmc_steps: int
     epsilon_quantile: float
     generations: int
     max_runs: int
@@ -130,13 +131,14 @@ class Calibration:
         """What determines the posterior: a resumed job must have the same (stopping rules may differ)."""
         model = {"function": self.function} if self.function else {"scenario": self.scenario.to_dict()}
         return {
+            "algorithm": ALGORITHM,
             "model": model,
             "targets": self.targets.drop(columns=["notes"]).to_dict("records"),
             "parameters": {n: [float(lo), float(hi)] for n, lo, hi in zip(*self._bounds(), strict=True)},
             "seed": self.seed,
             "particles": self.particles,
             "seeds": self.seeds,
-            "batch": self.batch,
+            "mcmc_steps": self.mcmc_steps,
             "epsilon_quantile": self.epsilon_quantile,
         }
 

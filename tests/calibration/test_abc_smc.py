@@ -23,48 +23,37 @@ def test_free_coordinates_round_trip():
     np.testing.assert_allclose(PRIOR.from_free(PRIOR.to_free(x)), x, rtol=0, atol=1e-12)
 
 
-def test_proposals_never_leave_the_prior():
-    theta = np.array([[0.01, 0.99], [0.99, -0.99]])
-    cov = np.diag([3.0, 3.0]) ** 2  # a very wide kernel in free coordinates
-    x = abc_smc.propose(np.random.default_rng(2), theta, np.array([0.5, 0.5]), cov, 5000, PRIOR)
+def test_random_walk_stays_in_the_prior_and_reports_the_prior_ratio():
+    theta = np.array([[0.01, 0.99], [0.99, -0.99]] * 2500)
+    cov = np.diag([3.0, 3.0]) ** 2  # a very wide walk in free coordinates
+    x, log_ratio = abc_smc.random_walk(np.random.default_rng(2), theta, cov, PRIOR)
     assert PRIOR.contains(x).all()
+    expected = PRIOR.log_density_free(PRIOR.to_free(x)) - PRIOR.log_density_free(PRIOR.to_free(theta))
+    np.testing.assert_allclose(log_ratio, expected, rtol=1e-9, atol=1e-9)
 
 
-def test_importance_weights_undo_the_proposal_density():
-    # One ancestor: the weight is prior(u) / N(u; u0, cov) in free coordinates, so a proposal
-    # one kernel sd away weighs exp(0.5) times one at the ancestor, times the prior ratio.
-    prev = np.array([[0.5, 0.0]])
-    cov = np.diag([0.1, 0.1]) ** 2
-    u0 = PRIOR.to_free(prev)[0]
-    new = PRIOR.from_free(np.array([u0, u0 + np.array([0.1, 0.0])]))
-    w = abc_smc.importance_weights(new, prev, np.array([1.0]), cov, PRIOR)
-    prior_ratio = np.exp(PRIOR.log_density_free(PRIOR.to_free(new[1:]))[0] - PRIOR.log_density_free(u0[None])[0])
-    assert w[1] / w[0] == pytest.approx(np.exp(0.5) * prior_ratio, rel=1e-9)
-    assert w.sum() == pytest.approx(1.0)
+def test_metropolis_walk_with_no_data_samples_the_prior():
+    # With every proposal within tolerance, the Metropolis-Hastings walk in free coordinates
+    # must leave the uniform prior invariant: 4,000 chains from one corner, 60 steps, then the
+    # means of U(0, 1) and U(-1, 1) are 0.5 and 0 (sd of the mean about 0.005; tolerance 0.03).
+    rng = np.random.default_rng(5)
+    theta = np.tile([[0.05, -0.9]], (4000, 1))
+    cov = np.diag([1.5, 1.5]) ** 2
+    for _ in range(60):
+        prop, log_ratio = abc_smc.random_walk(rng, theta, cov, PRIOR)
+        ok = np.log(rng.random(len(theta))) < log_ratio
+        theta[ok] = prop[ok]
+    assert theta[:, 0].mean() == pytest.approx(0.5, abs=0.03)
+    assert theta[:, 1].mean() == pytest.approx(0.0, abs=0.03)
+    assert np.std(theta[:, 0]) == pytest.approx(np.sqrt(1 / 12), abs=0.02)
 
 
-def test_weighted_proposals_reproduce_the_prior():
-    # Importance sampling: proposals from a mixture around prior draws, weighted by
-    # prior / mixture, estimate prior expectations without bias. The mean of a U(0, 1) is 0.5
-    # and of U(-1, 1) is 0; 40,000 weighted draws (ESS well above 5,000) give sd below 0.01;
-    # tolerance 0.03.
-    rng = np.random.default_rng(4)
-    pop = PRIOR.sample(rng, 200)
-    w_pop = np.full(200, 1 / 200)
-    cov = abc_smc.kernel_covariance(pop, w_pop, PRIOR)
-    x = abc_smc.propose(rng, pop, w_pop, cov, 40_000, PRIOR)
-    w = abc_smc.importance_weights(x, pop, w_pop, cov, PRIOR)
-    assert abc_smc.effective_sample_size(w) > 5000
-    assert np.average(x[:, 0], weights=w) == pytest.approx(0.5, abs=0.03)
-    assert np.average(x[:, 1], weights=w) == pytest.approx(0.0, abs=0.03)
-
-
-def test_weighted_quantile_and_ess():
-    v = np.array([3.0, 1.0, 2.0, 4.0])
-    assert abc_smc.weighted_quantile(v, np.ones(4), 0.5) == 2.0
-    assert abc_smc.weighted_quantile(v, np.array([0, 0, 0, 1.0]), 0.5) == 4.0
-    assert abc_smc.effective_sample_size(np.ones(10)) == pytest.approx(10)
-    assert abc_smc.effective_sample_size(np.array([1.0, 0, 0])) == pytest.approx(1)
+def test_steps_needed_follows_the_acceptance_rate():
+    # a particle should stay put with probability 1%: (1 - 0.6)^5 = 0.01
+    assert abc_smc.steps_needed(0.6, cap=50) == 6  # 0.4^5 = 0.0102 > 0.01, 0.4^6 below
+    assert abc_smc.steps_needed(0.99, cap=50) == 1
+    assert abc_smc.steps_needed(0.05, cap=5) == 5
+    assert abc_smc.steps_needed(0.0, cap=7) == 7
 
 
 def test_residuals_use_the_side_of_an_asymmetric_range():
