@@ -224,7 +224,7 @@ def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress) ->
     """Keep the best ``epsilon_quantile`` share, resample the rest from them and move those by
     Metropolis-Hastings steps within the new tolerance. None when the run budget ends first."""
     n = cal.particles
-    n_keep = min(n - 1, max(2, int(round(cal.epsilon_quantile * n))))
+    n_keep = min(n - 1, max(2, round(cal.epsilon_quantile * n)))
     order = np.argsort(prev.distances, kind="stable")
     keep = order[:n_keep]
     epsilon = float(prev.distances[keep[-1]])
@@ -262,8 +262,8 @@ def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress) ->
             planned = abc_smc.steps_needed(accepted / proposals, cap=cal.mcmc_steps)
         if progress:
             _say(
-                f"  generation {t}: tolerance {epsilon:.3g}, step {steps}/{planned}: {int(ok.sum())}/{len(moving)} moves "
-                f"accepted ({runs} runs, {time.perf_counter() - t0:.0f} s)"
+                f"  generation {t}: tolerance {epsilon:.3g}, step {steps}/{planned}: {int(ok.sum())}/{len(moving)} "
+                f"moves accepted ({runs} runs, {time.perf_counter() - t0:.0f} s)"
             )
     acceptance = accepted / proposals
     return Generation(theta, np.full(n, 1.0 / n), d, vals, epsilon, proposals, runs, acceptance, steps)
