@@ -220,7 +220,20 @@ def _first_generation(cal, executor, store, fit, runs_left) -> Generation | None
     return Generation(theta, np.full(n, 1.0 / n), d, vals, np.inf, n, n * cal.seeds, 1.0, 0)
 
 
-def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress) -> Generation | None:
+def walk_scale(acceptances: list[float]) -> float:
+    """The random walk's variance factor after generations with these move acceptances: halved
+    after a generation accepting under 5% of moves, doubled (up to 1) after one above 40%, so
+    that a tolerance closing in does not freeze the particles in place."""
+    c = 1.0
+    for a in acceptances:
+        if a < 0.05:
+            c /= 2
+        elif a > 0.4:
+            c = min(1.0, 2 * c)
+    return c
+
+
+def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress, walk_scale=1.0) -> Generation | None:
     """Keep the best ``epsilon_quantile`` share, resample the rest from them and move those by
     Metropolis-Hastings steps within the new tolerance. None when the run budget ends first."""
     n = cal.particles
@@ -232,7 +245,7 @@ def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress) ->
     source = np.concatenate([keep, refill])
     theta, d, vals = prev.theta[source].copy(), prev.distances[source].copy(), prev.values[source].copy()
     moving = np.arange(n_keep, n)
-    cov = abc_smc.mcmc_covariance(prev.theta[keep], cal.prior)
+    cov = abc_smc.mcmc_covariance(prev.theta[keep], cal.prior) * walk_scale
     ids = list(cal.targets["id"])
     proposals = accepted = runs = 0
     steps, planned = 0, 1
@@ -309,7 +322,8 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
         if not gens:
             g = _first_generation(cal, executor, store, fit, runs_left)
         else:
-            g = _next_generation(cal, t, gens[-1], executor, store, fit, runs_left, progress)
+            scale = walk_scale([g.acceptance for g in gens[1:]])
+            g = _next_generation(cal, t, gens[-1], executor, store, fit, runs_left, progress, scale)
         if g is None:
             stop = "max_runs"
             break

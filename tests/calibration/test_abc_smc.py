@@ -66,3 +66,12 @@ def test_distance_is_infinite_when_a_statistic_is_missing():
     value, low, high = np.array([1.0, 2.0]), np.array([0.0, 1.0]), np.array([2.0, 3.0])
     d = abc_smc.distance(np.array([[1.0, 2.0], [2.0, 3.0], [np.nan, 2.0]]), value, low, high)
     assert d[0] == 0.0 and d[1] == pytest.approx(1.0) and np.isinf(d[2])
+
+
+def test_walk_scale_shrinks_when_moves_stall_and_recovers():
+    from simulation.calibration import walk_scale
+
+    assert walk_scale([0.2, 0.1, 0.3]) == 1.0  # a healthy walk keeps its scale
+    assert walk_scale([0.2, 0.03]) == 0.5
+    assert walk_scale([0.03, 0.01, 0.2]) == 0.25
+    assert walk_scale([0.03, 0.01, 0.5, 0.6, 0.7]) == 1.0  # never above 1
