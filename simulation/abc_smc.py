@@ -99,18 +99,24 @@ def steps_needed(acceptance: float, stay_probability: float = 0.01, cap: int = 5
     return int(min(cap, max(1, np.ceil(np.log(stay_probability) / np.log(1 - acceptance)))))
 
 
-def standardised_residuals(values: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def standardised_residuals(
+    values: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray, noise_sd: np.ndarray | float = 0.0
+) -> np.ndarray:
     """(model - published) over the half-width of the published range on the model's side, so
     that |z| <= 1 exactly when the model value lies in the published range (ranges may be
-    asymmetric, as a tribunal win rate of 98.3% in [96, 99])."""
+    asymmetric, as a tribunal win rate of 98.3% in [96, 99]). With ``noise_sd`` (the simulation
+    noise of the statistic) the scale is sqrt(half-width^2 + noise_sd^2): a statistic that chance
+    moves by more than its published range counts for less, so the fit does not chase luck."""
     below = values < value
-    scale = np.where(below, value - low, high - value)
-    return (values - value) / scale
+    half = np.where(below, value - low, high - value)
+    return (values - value) / np.sqrt(half**2 + np.square(noise_sd))
 
 
-def distance(values: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def distance(
+    values: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray, noise_sd: np.ndarray | float = 0.0
+) -> np.ndarray:
     """Root mean square of the standardised residuals over targets (last axis); infinite when
     any target is missing, so a run that cannot produce a statistic is never accepted."""
-    z = standardised_residuals(values, value, low, high)
+    z = standardised_residuals(values, value, low, high, noise_sd)
     d = np.sqrt(np.mean(z**2, axis=-1))
     return np.where(np.all(np.isfinite(z), axis=-1), d, np.inf)

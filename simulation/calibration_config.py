@@ -14,6 +14,7 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     max_runs = 20000             # at most this many model runs in all
     min_acceptance = 0.02        # stop after a generation accepting fewer than this share of MCMC moves
     predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
+    noise_runs = 12              # runs at the scenario's parameters measuring each statistic's seed noise
 
     [model]                      # the school-exit model, run small ...
     scenario = "../scenarios/baseline.toml"
@@ -65,7 +66,7 @@ TARGET_COLUMNS = (
     "notes",
 )
 ROLES = ("fit", "validation")
-ALGORITHM = "replenishment ABC-SMC, random walk 2.38^2/d (v2)"  # change it when the algorithm changes
+ALGORITHM = "replenishment ABC-SMC, noise-scaled distance, random walk 2.38^2/d halved on stalling (v3)"  # change it when the algorithm changes
 _TOP = {
     "name",
     "description",
@@ -79,6 +80,7 @@ _TOP = {
     "max_runs",
     "min_acceptance",
     "predictive",
+    "noise_runs",
 }
 _TABLES = {"model", "parameters", "scale_check"}
 _MODEL_KEYS = {"scenario", "scale", "years", "burn_in", "function"}
@@ -90,6 +92,7 @@ _INT_KEYS = {  # key: (default, low, high)
     "generations": (8, 1, 100),
     "max_runs": (20_000, 1, 10**9),
     "predictive": (100, 0, 100_000),
+    "noise_runs": (12, 0, 10_000),
 }
 
 
@@ -117,6 +120,7 @@ class Calibration:
     max_runs: int
     min_acceptance: float
     predictive: int
+    noise_runs: int
     function: str | None = None
     scenario: object = None  # the Scenario run (without a posterior of its own)
     scale_check: tuple[float, int] | None = None  # (larger scale, seeds)
@@ -140,6 +144,7 @@ class Calibration:
             "seeds": self.seeds,
             "mcmc_steps": self.mcmc_steps,
             "epsilon_quantile": self.epsilon_quantile,
+            "noise_runs": self.noise_runs,
         }
 
     def _bounds(self):

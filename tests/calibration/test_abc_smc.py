@@ -75,3 +75,9 @@ def test_walk_scale_shrinks_when_moves_stall_and_recovers():
     assert walk_scale([0.2, 0.03]) == 0.5
     assert walk_scale([0.03, 0.01, 0.2]) == 0.25
     assert walk_scale([0.03, 0.01, 0.5, 0.6, 0.7]) == 1.0  # never above 1
+
+
+def test_noise_widens_the_scale_of_a_residual():
+    # half-width 1, noise sd 1: a residual of sqrt(2) is one scale unit
+    z = abc_smc.standardised_residuals(np.array([1.0 + np.sqrt(2)]), 1.0, 0.0, 2.0, noise_sd=1.0)
+    assert z[0] == pytest.approx(1.0)
