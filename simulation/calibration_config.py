@@ -66,7 +66,8 @@ TARGET_COLUMNS = (
     "notes",
 )
 ROLES = ("fit", "validation")
-ALGORITHM = "replenishment ABC-SMC, noise-scaled distance, random walk 2.38^2/d halved on stalling (v3)"  # change it when the algorithm changes
+# Part of a calibration's identity: change it whenever the algorithm changes.
+ALGORITHM = "replenishment ABC-SMC, noise-scaled distance, random walk 2.38^2/d halved on stalling (v3)"
 _TOP = {
     "name",
     "description",
