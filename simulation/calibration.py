@@ -194,6 +194,16 @@ def _read_generations(out: Path, cal: Calibration) -> list[Generation]:
     return gens
 
 
+def _stopped(gens: list[Generation], cal: Calibration) -> list[Generation]:
+    """The generations a job with these stopping rules would have kept: a resumed job whose
+    rules were tightened ends where a fresh one would have (the later files stay on disk)."""
+    gens = gens[: cal.generations]
+    for t in range(2, len(gens)):
+        if gens[t - 1].acceptance < cal.min_acceptance:
+            return gens[:t]
+    return gens
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -302,7 +312,7 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
     job = st.sha256_json(identity)
     started = datetime.now(UTC).isoformat()
     previous = store.open({"kind": "calibration", "job_sha256": job, "started": started, **env})
-    gens = _read_generations(out, cal) if previous else []
+    gens = _stopped(_read_generations(out, cal), cal) if previous else []
     if gens and previous.get("job_sha256") != job:
         raise ValueError(
             f"--out {out}: holds a calibration of a different configuration (targets, priors, seeds or model "

@@ -161,3 +161,13 @@ def test_cli_runs_and_reports(toy_config, tmp_path, capsys):
         assert (out / "figures" / f"{fig}.png").is_file() and (out / "figures" / f"{fig}.csv").is_file()
     fit = pd.read_csv(out / "fit.csv")
     assert set(fit["role"]) == {"fit", "validation"}
+
+
+def test_tightened_stopping_rules_end_where_a_fresh_job_would(toy_config, tmp_path):
+    out = tmp_path / "out"
+    _run(toy_config("long.toml", generations=4), out)
+    shorter, manifest = _run(toy_config("short.toml", generations=2), out)
+    fresh, _ = _run(toy_config("fresh.toml", generations=2), tmp_path / "fresh")
+    assert manifest["generations"] == 2
+    for name in TABLES:
+        pdt.assert_frame_equal(shorter[name], fresh[name])
