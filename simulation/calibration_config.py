@@ -9,12 +9,12 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     seeds = 2                    # model runs per particle (fresh seeds; the particle's value is their mean)
     epsilon_quantile = 0.5       # share of particles kept each generation (the tolerance is the largest kept distance)
     mcmc_steps = 5               # at most this many Metropolis-Hastings steps per generation
+    noise_runs = 12              # runs at the scenario's parameters measuring each statistic's seed noise
+    predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
     # stopping rules (may change between a killed job and its resumption):
     generations = 8              # at most this many generations
     max_runs = 20000             # at most this many model runs in all
     min_acceptance = 0.02        # stop after a generation accepting fewer than this share of MCMC moves
-    predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
-    noise_runs = 12              # runs at the scenario's parameters measuring each statistic's seed noise
 
     [model]                      # the school-exit model, run small ...
     scenario = "../scenarios/baseline.toml"
