@@ -171,3 +171,16 @@ def test_tightened_stopping_rules_end_where_a_fresh_job_would(toy_config, tmp_pa
     assert manifest["generations"] == 2
     for name in TABLES:
         pdt.assert_frame_equal(shorter[name], fresh[name])
+
+
+def test_same_posterior_on_a_dask_cluster(toy_config, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = toy_config(generations=2)
+    serial, _ = _run(path, tmp_path / "serial")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=40
+    ) as cluster:
+        code = main(["calibrate", str(path), "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address])
+    assert code == 0
+    for name in TABLES:
+        pdt.assert_frame_equal(serial[name], pd.read_parquet(tmp_path / "dask" / f"{name}.parquet"))
