@@ -60,23 +60,18 @@ class UniformPrior:
         return np.sum(-np.logaddexp(0, -u) - np.logaddexp(0, u), axis=-1)
 
 
-def weighted_covariance(theta: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The weighted sample covariance of a population (reliability weights)."""
-    w = weights / weights.sum()
-    mean = w @ theta
-    dev = theta - mean
-    denom = 1.0 - np.sum(w**2)
-    cov = (dev * w[:, None]).T @ dev / max(denom, 1e-12)
-    return np.atleast_2d(cov)
-
-
 def mcmc_covariance(theta: np.ndarray, prior: UniformPrior) -> np.ndarray:
     """The random walk's covariance: that of the kept particles in the prior's unbounded
     coordinates, scaled by 2.38^2 / d (Roberts, Gelman and Gilks 1997; unscaled, as in Drovandi
     and Pettitt 2011, a step in 24 dimensions passed the prior test 3 times in 50), with a small
     floor so that a parameter the population has collapsed on still moves."""
-    cov = weighted_covariance(prior.to_free(theta), np.ones(len(theta))) * 2.38**2 / prior.dim
-    return cov + np.diag(np.full(prior.dim, 1e-8))
+    u = prior.to_free(theta)
+    # The unbiased sample covariance, in the arithmetic the committed posterior was computed with
+    # (np.cov differs in the last bits, which would change which moves are accepted).
+    w = np.ones(len(u)) / len(u)
+    dev = u - w @ u
+    cov = (dev * w[:, None]).T @ dev / max(1.0 - np.sum(w**2), 1e-12)
+    return np.atleast_2d(cov) * 2.38**2 / prior.dim + np.diag(np.full(prior.dim, 1e-8))
 
 
 def random_walk(rng: np.random.Generator, theta: np.ndarray, cov: np.ndarray, prior: UniformPrior):

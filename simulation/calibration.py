@@ -136,10 +136,14 @@ def _values(store, tasks: list[Task], n: int, seeds: int, ids) -> np.ndarray:
 # --- the job -----------------------------------------------------------------------------
 
 
+def equal_weights(n: int) -> np.ndarray:
+    """Replenishment ABC-SMC weighs every particle the same; the posterior file still carries weights."""
+    return np.full(n, 1.0 / n)
+
+
 @dataclass
 class Generation:
     theta: np.ndarray
-    weights: np.ndarray
     distances: np.ndarray
     values: np.ndarray  # particles x targets (mean over seeds)
     epsilon: float
@@ -154,7 +158,7 @@ def _write_generation(out: Path, t: int, cal: Calibration, g: Generation) -> Non
 
     df = pd.DataFrame(g.theta, columns=list(cal.prior.names))
     df.insert(0, "distance", g.distances)
-    df.insert(0, "weight", g.weights)
+    df.insert(0, "weight", equal_weights(len(df)))
     df.insert(0, "particle", np.arange(len(df)))
     vals = pd.DataFrame(g.values, columns=[f"value:{i}" for i in cal.targets["id"]])
     write_table(pd.concat([df, vals], axis=1), out / "generations", f"gen_{t:02d}")
@@ -180,7 +184,6 @@ def _read_generations(out: Path, cal: Calibration) -> list[Generation]:
         gens.append(
             Generation(
                 df[list(cal.prior.names)].to_numpy(float),
-                df["weight"].to_numpy(float),
                 df["distance"].to_numpy(float),
                 df[cols].to_numpy(float),
                 float(meta["epsilon"]),
@@ -208,13 +211,13 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _evaluate(cal, theta, seeds, executor, store, ids) -> np.ndarray:
+def _evaluate(cal, theta, seeds, executor, store) -> np.ndarray:
     """Mean over seeds of every target's value, per proposal (NaN if every seed failed)."""
     tasks = make_tasks(cal, theta, seeds)
     run_tasks(tasks, executor, store=store, progress=False)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all seeds of a proposal failed: NaN, rejected
-        return np.nanmean(_values(store, tasks, len(theta), cal.seeds, ids), axis=1)
+        return np.nanmean(_values(store, tasks, len(theta), cal.seeds, list(cal.targets["id"])), axis=1)
 
 
 def _first_generation(cal, executor, store, fit, runs_left) -> Generation | None:
@@ -225,9 +228,9 @@ def _first_generation(cal, executor, store, fit, runs_left) -> Generation | None
     rng = _rng(cal, 0, 0)
     theta = cal.prior.sample(rng, n)
     seeds = rng.integers(0, _SEED_SPACE, size=(n, cal.seeds))
-    vals = _evaluate(cal, theta, seeds, executor, store, list(cal.targets["id"]))
+    vals = _evaluate(cal, theta, seeds, executor, store)
     d = abc_smc.distance(vals[:, fit.index], *fit.bounds)
-    return Generation(theta, np.full(n, 1.0 / n), d, vals, np.inf, n, n * cal.seeds, 1.0, 0)
+    return Generation(theta, d, vals, np.inf, n, n * cal.seeds, 1.0, 0)
 
 
 def walk_scale(acceptances: list[float]) -> float:
@@ -256,7 +259,6 @@ def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress, wa
     theta, d, vals = prev.theta[source].copy(), prev.distances[source].copy(), prev.values[source].copy()
     moving = np.arange(n_keep, n)
     cov = abc_smc.mcmc_covariance(prev.theta[keep], cal.prior) * walk_scale
-    ids = list(cal.targets["id"])
     proposals = accepted = runs = 0
     steps, planned = 0, 1
     t0 = time.perf_counter()
@@ -270,7 +272,7 @@ def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress, wa
             return None
         ok = np.zeros(len(moving), dtype=bool)
         if len(todo):
-            v = _evaluate(cal, prop[todo], seeds[todo], executor, store, ids)
+            v = _evaluate(cal, prop[todo], seeds[todo], executor, store)
             dist = abc_smc.distance(v[:, fit.index], *fit.bounds)
             good = dist <= epsilon
             ok[todo[good]] = True
@@ -289,7 +291,7 @@ def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress, wa
                 f"moves accepted ({runs} runs, {time.perf_counter() - t0:.0f} s)"
             )
     acceptance = accepted / proposals
-    return Generation(theta, np.full(n, 1.0 / n), d, vals, epsilon, proposals, runs, acceptance, steps)
+    return Generation(theta, d, vals, epsilon, proposals, runs, acceptance, steps)
 
 
 @dataclass(frozen=True)
@@ -388,27 +390,33 @@ def _z(cal: Calibration, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return abc_smc.standardised_residuals(values[:, idx], *(t[c].to_numpy(float) for c in ("value", "low", "high")))
 
 
+def _run_each(cal, thetas, seeds, executor, store, progress, what: str, scenario=None) -> np.ndarray:
+    """One run per row (``None``: the scenario's own parameters), with a progress line:
+    the values as (runs, targets)."""
+    tasks = make_tasks(cal, thetas, seeds, scenario=scenario)
+    if progress:
+        _say(f"{what}: {len(tasks)} runs")
+    run_tasks(tasks, executor, store=store, progress=progress, desc=what)
+    return _values(store, tasks, len(tasks), 1, list(cal.targets["id"]))[:, 0, :]
+
+
 def _noise_pilot(cal: Calibration, executor, store, progress) -> pd.DataFrame:
     """Each statistic's simulation noise: its standard deviation over ``noise_runs`` seeds at the
     scenario's parameters, divided by sqrt(seeds) for a particle's mean. Rare-event ratios (an
     exclusion rate ratio from 26 exclusions a year at quarter scale) move by several published
     half-widths from seed to seed; without this the fit rewards parameter sets for lucky draws."""
     n = cal.noise_runs
-    ids = list(cal.targets["id"])
     if n < 2:
-        sd = np.zeros(len(ids))
+        sd = np.zeros(len(cal.targets))
     else:
         seeds = np.random.default_rng([cal.seed, 10**6 + 1]).integers(0, _SEED_SPACE, size=(n, 1))
         at = [None] * n  # the scenario's parameters; a function model has none: the prior's centre
         if cal.function is not None:
             at = np.tile((cal.prior.low + cal.prior.high) / 2, (n, 1))
-        tasks = make_tasks(cal, at, seeds)
-        if progress:
-            _say(f"noise pilot: {n} runs at the scenario's parameters")
-        run_tasks(tasks, executor, store=store, progress=progress, desc="noise pilot")
+        values = _run_each(cal, at, seeds, executor, store, progress, "noise pilot")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            sd = np.nanstd(_values(store, tasks, n, 1, ids)[:, 0, :], axis=0, ddof=1)
+            sd = np.nanstd(values, axis=0, ddof=1)
     sd = np.nan_to_num(sd, nan=0.0)
     t = cal.targets
     return pd.DataFrame(
@@ -430,13 +438,10 @@ def _predictive(cal: Calibration, final: Generation, generation: int, executor, 
     if n == 0:
         return np.empty((0, len(cal.targets)))
     rng = np.random.default_rng([cal.seed, 10**6, generation])
-    idx = rng.choice(len(final.theta), size=n, p=final.weights / final.weights.sum())
+    w = equal_weights(len(final.theta))
+    idx = rng.choice(len(final.theta), size=n, p=w / w.sum())
     seeds = rng.integers(0, _SEED_SPACE, size=(n, 1))
-    tasks = make_tasks(cal, final.theta[idx], seeds)
-    if progress:
-        _say(f"posterior predictive: {n} runs")
-    run_tasks(tasks, executor, store=store, progress=progress, desc="predictive")
-    return _values(store, tasks, n, 1, list(cal.targets["id"]))[:, 0, :]
+    return _run_each(cal, final.theta[idx], seeds, executor, store, progress, "posterior predictive")
 
 
 def _scale_check(cal: Calibration, executor, store, progress) -> pd.DataFrame:
@@ -447,11 +452,8 @@ def _scale_check(cal: Calibration, executor, store, progress) -> pd.DataFrame:
     rows = {}
     for label, scale in (("calibration_scale", cal.scenario.scale), ("larger_scale", big)):
         scen = cal.scenario.with_(scale=scale)
-        tasks = make_tasks(cal, [None] * n, seeds, scenario=scen)
-        if progress:
-            _say(f"scale check: {n} runs at scale {scale:g}")
-        run_tasks(tasks, executor, store=store, progress=progress, desc=f"scale {scale:g}")
-        rows[label] = _values(store, tasks, n, 1, list(cal.targets["id"]))[:, 0, :]
+        what = f"scale check at scale {scale:g}"
+        rows[label] = _run_each(cal, [None] * n, seeds, executor, store, progress, what, scenario=scen)
     small, large = rows["calibration_scale"], rows["larger_scale"]
     t = cal.targets
     diff = np.nanmean(small, 0) - np.nanmean(large, 0)
@@ -479,9 +481,9 @@ def _tables(cal, gens, final, predictive, scale_check) -> dict[str, pd.DataFrame
     names = list(cal.prior.names)
     posterior = pd.DataFrame(final.theta, columns=names)
     posterior.insert(0, "distance", final.distances)
-    posterior.insert(0, "weight", final.weights)
+    posterior.insert(0, "weight", equal_weights(len(posterior)))
     posterior.insert(0, "particle", np.arange(len(posterior)))
-    summary = summarise(names, final.theta, final.weights, cal.prior.low, cal.prior.high)
+    summary = summarise(names, final.theta, equal_weights(len(final.theta)), cal.prior.low, cal.prior.high)
     history = pd.DataFrame(
         [
             {

@@ -30,11 +30,9 @@ def add_parser(sub, add_scheduler, int_at_least) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibration import run_calibration
     from .calibration_config import load_calibration
-    from .cli import EXIT_OK, UsageError, _check_writable, _executor
+    from .cli import EXIT_OK, _check_writable, _executor
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a directory")
     _check_writable(out)
     cal = load_calibration(args.config)  # CalibrationError: exit 2, nothing written
     executor = _executor(args, cal.particles * cal.seeds)

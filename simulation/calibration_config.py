@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .abc_smc import UniformPrior
+from .experiment import bounds_table, model_scenario, within_registry
 
 TARGET_COLUMNS = (
     "id",
@@ -213,13 +214,7 @@ def load_calibration(path: str | Path) -> Calibration:
         for key in section:
             if key not in allowed:
                 _fail(path, f"{table}.{key} is not a setting (allowed: {', '.join(sorted(allowed))})")
-    bounds = params.get("bounds", {})
-    if not isinstance(bounds, dict):
-        _fail(path, "parameters.bounds must be a table of [low, high]")
-    for name, pair in bounds.items():
-        ok = isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, int | float) for x in pair)
-        if not ok or not pair[0] < pair[1]:
-            _fail(path, f"parameters.bounds.{name} = {pair!r} (allowed: [low, high] with low < high)")
+    bounds = bounds_table(params.get("bounds", {}), path, CalibrationError)
     common.update(name=str(raw.get("name", path.stem)), path=path, description=str(raw.get("description", "")), raw=raw)
     if "function" in model:
         cal = _function_calibration(path, model, params, bounds, targets, common)
@@ -248,16 +243,8 @@ def _function_calibration(path, model, params, bounds, targets, common) -> Calib
 def _model_calibration(path, model, params, bounds, targets, scale_check, common) -> Calibration:
     from .observe import METRICS
     from .params import PARAMS
-    from .scenario import ScenarioError, load_scenario
 
-    scen_path = (path.parent / str(model.get("scenario", "../scenarios/baseline.toml"))).resolve()
-    changes = {k: model[k] for k in ("scale", "years", "burn_in") if k in model}
-    if isinstance(changes.get("scale"), int) and not isinstance(changes["scale"], bool):
-        changes["scale"] = float(changes["scale"])
-    try:
-        scenario = load_scenario(scen_path).with_(replicates=1, posterior=None, **changes)
-    except (ScenarioError, TypeError) as exc:
-        _fail(path, f"model: {exc}")
+    scenario = model_scenario(path, model, CalibrationError)  # its own posterior is not drawn from
     for row in targets.itertuples(index=False):
         if row.metric not in METRICS:
             _fail(
@@ -276,19 +263,8 @@ def _model_calibration(path, model, params, bounds, targets, scale_check, common
     for name in bounds:
         if name not in names:
             _fail(path, f"parameters.bounds.{name}: {name!r} is not fitted (add it to parameters.names)")
-    low, high = [], []
-    for name in names:
-        p = PARAMS[name]
-        lo, hi = bounds.get(name, (p.low, p.high))
-        if lo < p.low or hi > p.high:
-            _fail(
-                path,
-                f"parameters.bounds.{name} = [{lo:g}, {hi:g}] is outside the registry's range "
-                f"(allowed: within {p.low:g} to {p.high:g} {p.unit})",
-            )
-        low.append(float(lo))
-        high.append(float(hi))
-    prior = UniformPrior(tuple(names), np.array(low), np.array(high))
+    low, high = np.array(within_registry(names, bounds, path, CalibrationError)).T
+    prior = UniformPrior(tuple(names), low, high)
     check = None
     if scale_check is not None:
         if not isinstance(scale_check, dict) or set(scale_check) - {"scale", "seeds"}:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .plots import OKABE_ITO, _finish, _pyplot
-from .report import _CSS, ReportError, _n, _table
+from .report import _CSS, _n, _table, load_results
 
 TABLES = ("fit", "posterior", "posterior_summary", "history")
 MISFITS_CSV = Path(__file__).resolve().parent.parent / "calibration" / "misfits.csv"
@@ -26,19 +25,9 @@ FIT, VALIDATION = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
 
 
 def load(results_dir: Path) -> tuple[dict[str, pd.DataFrame], dict]:
-    results_dir = Path(results_dir)
-    manifest_path = results_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise ReportError(f"{manifest_path}: not found (expected a directory written by 'school-exit calibrate')")
-    manifest = json.loads(manifest_path.read_text())
-    tables = {}
-    for name in (*TABLES, "scale_check", "predictive"):
-        path = results_dir / f"{name}.parquet"
-        if path.is_file():
-            tables[name] = pd.read_parquet(path)
-        elif name in TABLES:
-            raise ReportError(f"{path}: not found (the calibration is unfinished; run 'school-exit calibrate' again)")
-    return tables, manifest
+    return load_results(
+        results_dir, kind="calibration", command="calibrate", required=TABLES, optional=("scale_check", "predictive")
+    )
 
 
 def misfit_reasons(path: Path = MISFITS_CSV) -> dict[str, str]:

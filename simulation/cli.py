@@ -334,9 +334,11 @@ def _report_failures(report, store_dir: Path, what: str) -> None:
 
 
 def _check_writable(out: Path) -> None:
-    """Refuse an --out whose nearest existing ancestor cannot be written (before any run)."""
+    """Refuse an --out that is a file, or whose nearest existing ancestor cannot be written (before any run)."""
     import os
 
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
     probe = out.absolute()
     while not probe.exists():
         probe = probe.parent
@@ -390,8 +392,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_specs, run_task
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a directory")
     _check_writable(out)
     scenario = _prepare(
         args.scenario,
@@ -531,8 +531,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .sensitivity import prepare, run_sweep, top_table
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a directory")
     _check_writable(out)
     sweep = prepare(args.experiment)  # ExperimentError: exit 2, nothing written
     exp = sweep.exp

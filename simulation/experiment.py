@@ -175,18 +175,7 @@ def load_experiment(path: str | Path) -> Experiment:
     for key in params:
         if key not in _PARAM_KEYS:
             _fail(path, f"parameters.{key} is not a parameters setting (allowed: {', '.join(sorted(_PARAM_KEYS))})")
-    bounds_raw = params.get("bounds", {})
-    if not isinstance(bounds_raw, dict):
-        _fail(path, "parameters.bounds must be a table of [low, high] pairs")
-    overrides: dict[str, tuple[float, float]] = {}
-    for name, pair in bounds_raw.items():
-        ok = isinstance(pair, list) and len(pair) == 2
-        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in pair)
-        if not ok:
-            _fail(path, f"parameters.bounds.{name} = {pair!r} (allowed: [low, high], two numbers)")
-        if not pair[0] < pair[1]:
-            _fail(path, f"parameters.bounds.{name} = {pair!r}: bounds reversed or empty (allowed: low < high)")
-        overrides[name] = (float(pair[0]), float(pair[1]))
+    overrides = bounds_table(params.get("bounds", {}), path, ExperimentError)
 
     common = dict(
         name=raw.get("name", path.stem),
@@ -209,6 +198,59 @@ def load_experiment(path: str | Path) -> Experiment:
     if len(exp.names) < 1:
         _fail(path, "parameters: nothing to vary")
     return exp
+
+
+# --- pieces shared with calibration files (simulation.calibration_config) --------------------
+
+
+def bounds_table(value, path: Path, error: type[ValueError]) -> dict[str, tuple[float, float]]:
+    """``[parameters.bounds]``: name = [low, high], two finite numbers with low < high."""
+    if not isinstance(value, dict):
+        raise error(f"{path}: parameters.bounds must be a table of [low, high] pairs")
+    out: dict[str, tuple[float, float]] = {}
+    for name, pair in value.items():
+        ok = isinstance(pair, list) and len(pair) == 2
+        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in pair)
+        if not ok:
+            raise error(f"{path}: parameters.bounds.{name} = {pair!r} (allowed: [low, high], two numbers)")
+        if not pair[0] < pair[1]:
+            raise error(f"{path}: parameters.bounds.{name} = {pair!r}: bounds reversed or empty (allowed: low < high)")
+        out[name] = (float(pair[0]), float(pair[1]))
+    return out
+
+
+def within_registry(names, overrides: dict, path: Path, error: type[ValueError]) -> list[tuple[float, float]]:
+    """Each parameter's bounds: the override, which must lie inside the registry's range, or that range."""
+    from .params import PARAMS
+
+    bounds = []
+    for name in names:
+        p = PARAMS[name]
+        lo, hi = overrides.get(name, (p.low, p.high))
+        if lo < p.low or hi > p.high:
+            raise error(
+                f"{path}: parameters.bounds.{name} = [{lo:g}, {hi:g}] is outside the registry's range "
+                f"(allowed: within {p.low:g} to {p.high:g} {p.unit})"
+            )
+        bounds.append((float(lo), float(hi)))
+    return bounds
+
+
+def model_scenario(path: Path, model: dict, error: type[ValueError]):
+    """The scenario a ``[model]`` table names (relative to ``path``), with its scale, years and
+    burn-in, one replicate and no posterior draws: the caller varies the parameters itself."""
+    from .scenario import ScenarioError, load_scenario
+
+    ref = model.get("scenario", "../scenarios/baseline.toml")
+    if not isinstance(ref, str):
+        raise error(f"{path}: model.scenario = {ref!r} must be a path")
+    changes = {k: model[k] for k in ("scale", "years", "burn_in") if k in model}
+    if isinstance(changes.get("scale"), int) and not isinstance(changes["scale"], bool):
+        changes["scale"] = float(changes["scale"])
+    try:
+        return load_scenario((path.parent / ref).resolve()).with_(replicates=1, posterior=None, **changes)
+    except (ScenarioError, TypeError) as exc:
+        raise error(f"{path}: model: {exc}") from None
 
 
 def resolve_function(ref: str):
@@ -259,22 +301,8 @@ def _function_experiment(path, model, params, overrides, common) -> Experiment:
 def _school_exit_experiment(path, model, params, overrides, common) -> Experiment:
     from .observe import METRICS
     from .params import PARAMS
-    from .scenario import ScenarioError, load_scenario
 
-    scen_ref = model.get("scenario", "../scenarios/baseline.toml")
-    if not isinstance(scen_ref, str):
-        _fail(path, f"model.scenario = {scen_ref!r} must be a path")
-    scen_path = (path.parent / scen_ref).resolve()
-    try:
-        scenario = load_scenario(scen_path)
-        changes = {k: model[k] for k in ("scale", "years", "burn_in") if k in model}
-        if "scale" in changes and isinstance(changes["scale"], int) and not isinstance(changes["scale"], bool):
-            changes["scale"] = float(changes["scale"])
-        scenario = scenario.with_(replicates=1, posterior=None, **changes)  # sweeps vary parameters themselves
-    except ScenarioError as exc:
-        _fail(path, f"model: {exc}")
-    except TypeError as exc:
-        _fail(path, f"model: {exc}")
+    scenario = model_scenario(path, model, ExperimentError)  # sweeps vary parameters themselves: no posterior
     for out in common["outputs"]:
         if out not in METRICS:
             _fail(path, f"outputs: unknown output {out!r} (allowed: columns of the summary table, see METRICS)")
@@ -294,17 +322,7 @@ def _school_exit_experiment(path, model, params, overrides, common) -> Experimen
     for name in overrides:
         if name not in chosen:
             _fail(path, f"parameters.bounds.{name}: {name!r} is not varied (add it to parameters.names)")
-    bounds = []
-    for name in chosen:
-        p = PARAMS[name]
-        lo, hi = overrides.get(name, (p.low, p.high))
-        if lo < p.low or hi > p.high:
-            _fail(
-                path,
-                f"parameters.bounds.{name} = [{lo:g}, {hi:g}] is outside the registry's range "
-                f"(allowed: within {p.low:g} to {p.high:g} {p.unit})",
-            )
-        bounds.append((float(lo), float(hi)))
+    bounds = within_registry(chosen, overrides, path, ExperimentError)
     values = scenario.params()
     base = {n: values[n] for n in chosen}
     for (lo, hi), n in zip(bounds, chosen, strict=True):

@@ -35,27 +35,35 @@ class FigureEntry:
     paths: dict
 
 
-def load_results(results_dir: Path) -> tuple[dict[str, pd.DataFrame], dict]:
-    """The tables and manifest a comparison wrote, or a one-line :class:`ReportError`."""
+def load_results(
+    results_dir: Path,
+    *,
+    kind: str = "compare",
+    command: str = "compare",
+    required: tuple[str, ...] = REQUIRED,
+    optional: tuple[str, ...] = OPTIONAL,
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The tables and manifest a ``school-exit COMMAND`` job wrote (its manifest's ``kind``),
+    or a one-line :class:`ReportError`."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"{results_dir}: results directory not found")
     manifest_path = results_dir / "manifest.json"
     if not manifest_path.is_file():
-        raise ReportError(f"{manifest_path}: not found (expected a directory written by 'school-exit compare')")
+        raise ReportError(f"{manifest_path}: not found (expected a directory written by 'school-exit {command}')")
     manifest = json.loads(manifest_path.read_text())
-    if manifest.get("kind") != "compare":
+    if manifest.get("kind") != kind:
         raise ReportError(
-            f"{manifest_path}: kind = {manifest.get('kind')!r} (allowed: 'compare', a directory written by "
-            "'school-exit compare')"
+            f"{manifest_path}: kind = {manifest.get('kind')!r} (allowed: {kind!r}, a directory written by "
+            f"'school-exit {command}')"
         )
     tables = {}
-    for name in REQUIRED + OPTIONAL:
+    for name in required + optional:
         path = results_dir / f"{name}.parquet"
         if path.is_file():
             tables[name] = pd.read_parquet(path)
-        elif name in REQUIRED:
-            raise ReportError(f"{path}: not found (the comparison is incomplete; run 'school-exit compare' again)")
+        elif name in required:
+            raise ReportError(f"{path}: not found (the job is incomplete; run 'school-exit {command}' again)")
     return tables, manifest
 
 
