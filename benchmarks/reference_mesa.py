@@ -28,7 +28,10 @@ in the model's phase order:
 3. Attendance (term weeks): school distress with hysteresis (enter above
    ``ebsa_entry_stress``, leave below ``ebsa_exit_stress``) and this week's absence
    share ``min(1, max(base + slope * stress**shape, distress floor, part-time floor))``,
-   the base cut by ``fine_deterrence`` while a fine deters (``model._attendance``).
+   the base cut by ``fine_deterrence`` while a fine deters, plus ``illness_spell_absence``
+   (capped at 1) in a week with an illness spell, whose hazard is the uncut base times
+   ``illness_spell_rate / absence_base`` (``model._attendance``). Spells, like exits, are
+   drawn per pupil by each side in its own way (see 4), and replayed for the exact check.
 4. Exits to home education: the genuine and the no-choice hazard of
    ``hazards.ehe_hazards`` (no-choice quartered in holidays), realised per pupil per week.
    The reference draws a Bernoulli with probability ``genuine + no_choice`` from
@@ -47,6 +50,7 @@ Both sides start from :func:`build_state`: a synthetic LA drawn with
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import mesa
@@ -348,6 +352,10 @@ class PupilAgent(mesa.Agent):
             absence = max(absence, p["part_time_absence"])
         self.absence = min(absence, 1.0)
         if self.on_roll:
+            hazard = self.base_absence * p["illness_spell_rate"] / p["absence_base"]
+            if self.model.random.random() < -math.expm1(-hazard):
+                self.absence = min(self.absence + p["illness_spell_absence"], 1.0)
+                self.model.illness.append(self.index)
             self.sessions_possible += 1.0
             self.sessions_missed += self.absence
 
@@ -394,6 +402,7 @@ class ReferenceModel(mesa.Model):
         self.t_week = state.t_week
         self.is_term = False
         self.exits: list[tuple[int, int]] = []  # (pupil index, route), all weeks
+        self.illness: list[int] = []  # pupil index of each illness spell, all weeks
         self.expected_exits = 0.0  # sum of weekly exit probabilities over pupils at risk
         self.exit_variance = 0.0
         schools = [
@@ -432,6 +441,7 @@ class ExitDraws:
         streams = Streams(seed)
         self.uid = np.arange(n_pupils, dtype=np.int64)
         self.clock = HazardClock(streams["ehe"], self.uid)
+        self.illness = HazardClock(streams["illness"], self.uid)
         self.route_stream = streams["ehe_route"]
 
 
@@ -441,6 +451,7 @@ class WeekExits:
     route: np.ndarray  # their Route codes
     expected: float  # sum of this week's firing probabilities over pupils at risk
     variance: float
+    illness: int = 0  # illness spells this week
 
 
 def vectorised_week(
@@ -448,16 +459,18 @@ def vectorised_week(
     p: dict,
     draws: ExitDraws | None = None,
     replay: tuple[np.ndarray, np.ndarray] | None = None,
+    replay_illness: np.ndarray | None = None,
 ) -> WeekExits:
     """One week of the same rules on arrays, statement for statement as ``SchoolExitModel``.
 
-    Exits come from ``draws`` or, to follow another run exactly, from ``replay``
-    (rows and routes that leave this week).
+    Exits and illness spells come from ``draws`` or, to follow another run exactly, from
+    ``replay`` (rows and routes that leave this week) and ``replay_illness`` (rows with a spell).
     """
     t = s.t_week
     week = t % WEEKS_PER_YEAR
     is_term = bool(IS_TERM[week])
     on_roll = s.status <= Status.SPECIAL
+    ill = np.zeros(0, dtype=np.int64)
     support_idx = np.zeros(0, dtype=np.int64)
     if is_term:  # model._allocate_support
         need = on_roll & ((s.sen > 0) | (s.stress > p["pastoral_stress_threshold"]))
@@ -526,6 +539,14 @@ def vectorised_week(
             s.part_time_until > t,
             p["part_time_absence"],
         )
+        if replay_illness is not None:
+            ill = replay_illness
+        else:
+            if draws is None:
+                raise ValueError("vectorised_week needs draws or a replay")
+            spell_hazard = s.base_absence * np.float32(p["illness_spell_rate"] / p["absence_base"])
+            ill = draws.illness.advance_all(spell_hazard * on_roll, draws.uid)
+        q[ill] = np.minimum(q[ill] + np.float32(p["illness_spell_absence"]), 1.0)
         s.absence[:] = q
         weight = on_roll.astype(np.float32)
         s.sessions_possible[:] += weight
@@ -573,7 +594,13 @@ def vectorised_week(
         np.asarray(route),
         float(firing.sum()),
         float((firing * (1.0 - firing)).sum()),
+        len(ill) if is_term else 0,
     )
+
+
+def reference_weekly_illness(model: ReferenceModel, start: int) -> np.ndarray:
+    """Rows of the illness spells the reference drew from position ``start`` of its log."""
+    return np.array(model.illness[start:], dtype=np.int64)
 
 
 def reference_weekly_exits(model: ReferenceModel, start: int) -> tuple[np.ndarray, np.ndarray]:

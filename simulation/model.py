@@ -30,6 +30,7 @@ from .state import SEN, Phase, Reason, Route, Status
 
 CLOCKS = (
     "bullying",
+    "illness",
     "suspension",
     "exclusion",
     "offroll",
@@ -318,6 +319,11 @@ class SchoolExitModel(mesa.Model):
             pu.part_time_until > t,
             p["part_time_absence"],
         )
+        # Illness spells: short, random and common, they make persistent absence a matter of luck
+        # for many pupils as well as of a high steady propensity (DfE: illness is half of all absence).
+        spell_hazard = pu.base_absence * np.float32(p["illness_spell_rate"] / p["absence_base"])
+        ill = self.clocks["illness"].advance_all(spell_hazard * on_roll, pu.uid)
+        q[ill] = np.minimum(q[ill] + np.float32(p["illness_spell_absence"]), 1.0)
         pu.absence[:] = q
         on_roll = on_roll.astype(np.float32)
         missed = q * on_roll

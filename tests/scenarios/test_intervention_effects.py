@@ -42,10 +42,18 @@ def _without_name(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns="scenario").reset_index(drop=True)
 
 
+# Worlds where a lever has something to act on: in the 4,000-pupil LA few children wait for a
+# special place, and extra places change nothing while places stand empty.
+NEEDS_DEMAND = {"special_school_places": {"p_plan_names_special": 0.5}}
+
+
 @pytest.mark.parametrize("kind", sorted(REGISTRY))
 def test_acts_from_its_start_year_and_books_costs_only_then(kind, small, base_run, model_invariants):
     cls = REGISTRY[kind]
     iv = cls(start_year=1)
+    if kind in NEEDS_DEMAND:
+        small = small.with_(parameters={**small.parameters, **NEEDS_DEMAND[kind]})
+        base_run = run(small, seed=3, record_events=True)
     s = small.with_(name=kind, interventions=(iv,))
     res = run(s, seed=3, record_events=True, keep_model=True)
     m = res.model
@@ -99,9 +107,11 @@ def test_mentors_reach_persistently_absent_pupils_within_capacity(small):
     assert 0 < engaged <= quota  # early in the year few pupils are yet persistently absent: places go unused
     marks = next(v for k, v in m.intervention_state[iv].items() if isinstance(k, tuple) and k[0] == "referred")
     referred = np.flatnonzero(marks == m.pupils.uid)
-    assert len(referred) == round(engaged)
-    rate = m.pupils.sessions_missed[referred] / m.pupils.sessions_possible[referred]
-    assert (rate > 0.05).all()  # referred as persistently absent (the rate has moved since)
+    left = np.count_nonzero((marks >= 0) & (marks != m.pupils.uid))  # slots since refilled: that child moved on
+    assert len(referred) + left == round(engaged)  # p_engage = 1: every referred pupil engaged and was counted
+    # Referred at 10%+ absence over 4+ weeks, so 0.4+ weeks missed; missed weeks only grow within a year
+    # (the rate itself may have fallen since: one illness spell early in term makes a short-lived 10%).
+    assert (m.pupils.sessions_missed[referred] >= 0.4 - 1e-5).all()
 
 
 def test_mental_health_teams_cut_stress_build_up_in_covered_schools_only(small):

@@ -55,9 +55,14 @@ def _run_side_by_side(p: dict, scale: float, weeks: int, seed: int):
     start = {name: getattr(state, name).copy() for name in ref.COMPARED}
     yield -1, model.snapshot(), start
     for week in range(weeks):
-        n_before = len(model.exits)
+        n_before, ill_before = len(model.exits), len(model.illness)
         model.step()
-        ref.vectorised_week(arrays, p, replay=ref.reference_weekly_exits(model, n_before))
+        ref.vectorised_week(
+            arrays,
+            p,
+            replay=ref.reference_weekly_exits(model, n_before),
+            replay_illness=ref.reference_weekly_illness(model, ill_before),
+        )
         yield week, model.snapshot(), arrays.snapshot()
 
 
@@ -92,27 +97,29 @@ def test_reference_reads_the_registry_defaults():
 
 
 def _exit_counts(p: dict, scale: float, weeks: int, seed: int):
-    """(count, expected, variance) of exits for the reference and for the vectorised model draws."""
+    """(count, expected, variance, illness spells) of exits for the reference and for the model's draws."""
     state = ref.build_state(scale, seed=seed, p=p)
     model = ref.ReferenceModel(state.copy(), p, seed=seed + 100)
     for _ in range(weeks):
         model.step()
     arrays = state.copy()
     draws = ref.ExitDraws(arrays.n_pupils, seed=seed + 200)
-    count = expected = variance = 0.0
+    count = expected = variance = illness = 0.0
     for _ in range(weeks):
         week = ref.vectorised_week(arrays, p, draws)
         count += len(week.who)
         expected += week.expected
         variance += week.variance
-    return (len(model.exits), model.expected_exits, model.exit_variance), (
+        illness += week.illness
+    return (len(model.exits), model.expected_exits, model.exit_variance, len(model.illness)), (
         count,
         expected,
         variance,
+        illness,
     )
 
 
-def test_exit_counts_agree_in_distribution():
+def test_exit_and_illness_counts_agree_in_distribution():
     """About 460,000 pupil-weeks over term and holiday weeks, pooled over three seeds.
 
     The reference fires with probability h a week, the clock with 1 - exp(-h): the bias,
@@ -120,17 +127,21 @@ def test_exit_counts_agree_in_distribution():
     """
     p = resolve(STRETCHED)
     weeks = 20  # the autumn term, with both half-term holidays
-    slow = np.zeros(3)
-    fast = np.zeros(3)
+    slow = np.zeros(4)
+    fast = np.zeros(4)
     for seed in (1, 2, 3):
         s, f = _exit_counts(p, scale=0.1, weeks=weeks, seed=seed)
         slow += s
         fast += f
-    n_slow, e_slow, v_slow = slow
-    n_fast, e_fast, v_fast = fast
+    n_slow, e_slow, v_slow, ill_slow = slow
+    n_fast, e_fast, v_fast, ill_fast = fast
     assert e_slow > 800 and e_fast > 800  # enough events for the comparison to mean something
     # Each count against the expectation of its own path ...
     assert abs(n_slow - e_slow) < 4 * np.sqrt(v_slow), (n_slow, e_slow, v_slow)
     assert abs(n_fast - e_fast) < 4 * np.sqrt(v_fast), (n_fast, e_fast, v_fast)
     # ... and the two counts against each other.
     assert abs(n_slow - n_fast) < 4 * np.sqrt(v_slow + v_fast), (n_slow, n_fast)
+    # Illness spells: two Poisson-like counts over nearly the same pupils (rolls differ only by
+    # the exits), drawn by a Bernoulli per pupil-week on one side and a clock on the other.
+    assert ill_slow > 5000 and ill_fast > 5000
+    assert abs(ill_slow - ill_fast) < 4 * np.sqrt(ill_slow + ill_fast), (ill_slow, ill_fast)
