@@ -21,7 +21,7 @@ table is drawn, with a fixed seed, to match national totals and published spread
   plans 2024: LAs range from under 5% to 100%; England 46-50%). The model's lever for it,
   ``assessment_capacity``, is set per LA by inverting the model's own curve of timeliness
   against capacity, measured below on the reference LA. In the model, timeliness levels off at
-  about 60% (assessments held up for health or psychology advice, ``p_assessment_delayed``, miss
+  about 65% (assessments held up for health or psychology advice, ``p_assessment_delayed``, miss
   20 weeks whatever the capacity), so LAs drawn above the plateau get the capacity where it starts;
   ``ehcp_timely_pct`` keeps the drawn value.
 - Capacities: special-school places, AP places and support capacity drawn around the registry

@@ -59,7 +59,7 @@ class SchoolExitModel(mesa.Model):
     3. Support allocation: schools ration support hours, plans first; unmet need per pupil.
     4. Stress: leaky accumulator of unmet need, mismatch, transition and incidents;
        CAMHS referral, wait and treatment.
-    5. Attendance: absence rises with stress; school distress with hysteresis.
+    5. Attendance: a steady share, random illness spells, more with stress; school distress with hysteresis.
     6. School responses: fines or support at half-term reviews; suspensions and
        permanent exclusions.
     7. Off-rolling: pressure on high-cost pupils, its form, and family compliance.

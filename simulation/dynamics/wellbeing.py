@@ -1,7 +1,8 @@
 """Stress and attendance: a leaky accumulator of pressures, and absence that rises with it.
 
 School distress (EBSA) has hysteresis: a pupil enters above ``s_on`` and recovers
-only below ``s_off``, which makes severe absence sticky as it is in the data.
+only below ``s_off``, which makes severe absence sticky as it is in the data. Illness
+spells (drawn in ``model._attendance``) add to the share computed here.
 """
 
 from __future__ import annotations
