@@ -30,10 +30,19 @@ if TYPE_CHECKING:
     from .model import SchoolExitModel
 
 OUT_OF_EDUCATION = (Status.S19, Status.EHE, Status.CME)
-# What a new child's row holds before its characteristics are drawn (identity columns excepted).
+# Columns :func:`refill` always writes itself: drawn characteristics and the constants derived from them.
+_DRAWN = (
+    "year_group", "female", "fsm", "social_care", "sen", "need", "need_intensity",
+    "vulnerability", "absence_propensity", "behaviour_frailty",
+    "base_absence", "behaviour_base", "genuine_ehe_hazard",
+)  # fmt: skip
+# What a new child's row holds before its characteristics are drawn: every other column except identity.
 _NEW_CHILD = {
-    name: (-1 if name in UNSET_IS_MINUS_ONE else 0) for name in PUPIL_COLUMNS if name not in ("generation", "uid")
+    name: (-1 if name in UNSET_IS_MINUS_ONE else 0)
+    for name in PUPIL_COLUMNS
+    if name not in ("generation", "uid", *_DRAWN)
 }
+_CHARACTERISTICS = ("year_group", "female", "fsm", "social_care", "sen", "need", "need_intensity")
 
 
 def move(
@@ -194,9 +203,10 @@ def refill(
         columns[name][slots] = value
     pu.generation[slots] += 1
     pu.uid[slots] = make_uid(slots, pu.generation[slots])
-    for name, values in draw_characteristics(m.spec, year_group, rng).items():
-        pu.columns[name][slots] = values
-    set_personal_traits(m, slots, rng)
+    drawn = draw_characteristics(m.spec, year_group, rng)
+    for name in _CHARACTERISTICS:
+        columns[name][slots] = drawn[name]
+    set_personal_traits(m, slots, rng)  # the other three drawn columns
     # Families: some reception children join an older sibling's family, the rest are new.
     n = len(slots)
     joins = rng.random(n) >= new_family_share
