@@ -22,7 +22,7 @@ from .moves import (
     sen_changes,
     set_personal_traits,
 )
-from .observe import EventLog, Observer
+from .observe import EventLog, Observer, WeeklyCounts
 from .population import build_population, needs_special_school
 from .rng import Streams
 from .scenario import Scenario
@@ -101,13 +101,7 @@ class SchoolExitModel(mesa.Model):
         self.observer = Observer(self)
         self.inspections: list[tuple[int, int, bool]] = []  # (year, school, off-rolling found)
         self._family_pool = np.zeros(0, dtype=np.int32)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                name.lower(): (lambda m, code=code: int(m.observer.status_counts[code]))
-                for name, code in Status.items()
-            }
-            | {"in_distress": lambda m: int(np.count_nonzero(m.pupils.distress))}
-        )
+        self.datacollector = WeeklyCounts()  # filled by the observer every observed week (phase 12)
 
     # --- Mesa views -------------------------------------------------------------------------
     @property
@@ -382,7 +376,6 @@ class SchoolExitModel(mesa.Model):
                 self.log.drop(self.year_index)
             return
         self.observer.observe_week(self)
-        self.datacollector.collect(self)
         if self.week == tl.WEEKS_PER_YEAR - 1:
             self.observer.finish_year(self)
             if not self.record_events:
