@@ -118,12 +118,24 @@ def exponential_multi(streams: list[Stream], ids: np.ndarray, counter: int) -> n
     """``streams[i].exponential(ids, counter)`` for every stream at once, as rows of one array.
 
     Same numbers as the one-stream calls; one pass of the mixer instead of one per stream."""
-    ids = np.atleast_1d(np.asarray(ids)).astype(np.uint64)
+    keys, salts = multi_keys(streams, counter)
+    return exponential_keyed(keys, salts, ids)
+
+
+def multi_keys(streams: list[Stream], counter: int) -> tuple[np.ndarray, np.ndarray]:
+    """The per-stream halves of the hash for :func:`exponential_keyed` (a caller drawing with the
+    same streams and counter every week keeps them, rather than re-mixing them each time)."""
     keys = np.array([st.key for st in streams], dtype=np.uint64)
-    salt = np.array([_scalar_mix(st._base + int(counter) * 0x632BE59BD9B4E019) for st in streams], dtype=np.uint64)
+    salts = np.array([_scalar_mix(st._base + int(counter) * 0x632BE59BD9B4E019) for st in streams], dtype=np.uint64)
+    return keys, salts
+
+
+def exponential_keyed(keys: np.ndarray, salts: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """:func:`exponential_multi` given :func:`multi_keys` of its streams and counter."""
+    ids = np.atleast_1d(np.asarray(ids)).astype(np.uint64)
     x = ids[None, :] + keys[:, None]
     x *= _GOLDEN
-    x ^= salt[:, None]
+    x ^= salts[:, None]
     x = _mix(x)
     return -np.log1p(-_to_unit(x))
 
