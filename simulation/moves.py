@@ -131,7 +131,7 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
     if n_secondary == 0 or n_secondary == len(idx):  # the usual case: one phase, no split needed
         groups = [(Phase.SECONDARY if n_secondary else Phase.PRIMARY, slice(None))]
     else:
-        groups = [(Phase.PRIMARY, np.flatnonzero(~secondary)), (Phase.SECONDARY, np.flatnonzero(secondary))]
+        groups = [(Phase.PRIMARY, (~secondary).nonzero()[0]), (Phase.SECONDARY, secondary.nonzero()[0])]
     for ph, sel in groups:
         ids = m.school_ids[ph]
         spare = np.maximum(m.schools.capacity[ids] - m.rolls[ids], 0).astype(np.float64) + 1.0  # by position in ids
@@ -166,7 +166,7 @@ def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded:
     if len(idx) == 0:
         return
     pu = m.pupils
-    named = np.flatnonzero(pu.wants_special[idx])
+    named = pu.wants_special[idx].nonzero()[0]
     n_special = min(len(named), max(special_places_free(m), 0))
     if n_special:
         chosen = idx[named[:n_special]]
@@ -211,7 +211,7 @@ def refill(
     n = len(slots)
     joins = rng.random(n) >= new_family_share
     if joins.any():  # (never for arrivals: the scan of every pupil is only made when it is needed)
-        in_primary = np.flatnonzero((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL))
+        in_primary = ((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL)).nonzero()[0]
         if len(in_primary):
             sib = in_primary[rng.integers(0, len(in_primary), size=int(joins.sum()))]
             pu.family[slots[joins]] = pu.family[sib]
@@ -262,14 +262,14 @@ def sen_changes(m: SchoolExitModel, rng: np.random.Generator) -> None:
     pu, p = m.pupils, m.p
     in_school = pu.status <= Status.AP
     u = rng.random(len(pu.sen))
-    identify = np.flatnonzero(in_school & (pu.sen == SEN.NONE) & (u < p["p_sen_identify"]))
+    identify = (in_school & (pu.sen == SEN.NONE) & (u < p["p_sen_identify"])).nonzero()[0]
     mix = np.asarray(m.spec.sen_support_need_mix) / np.sum(m.spec.sen_support_need_mix)
     pu.sen[identify] = SEN.SUPPORT
     pu.need[identify] = rng.choice(np.arange(1, 7), size=len(identify), p=mix)
     pu.need_intensity[identify] = rng.beta(2, 5, size=len(identify))
-    drop = np.flatnonzero(
+    drop = (
         in_school & (pu.sen == SEN.SUPPORT) & (pu.ehcp_stage == EHCPStage.NONE) & (u > 1.0 - p["p_sen_declassify"])
-    )
+    ).nonzero()[0]
     pu.sen[drop] = SEN.NONE
     pu.need[drop] = 0
     pu.need_intensity[drop] = 0.0

@@ -81,7 +81,7 @@ def _attendance_review(m: SchoolExitModel) -> None:
     pu, p, fam = m.pupils, m.p, m.families
     first, last = next(h for h in tl.HALF_TERMS if h[1] == m.week)
     weeks = last - first + 1
-    persistent = np.flatnonzero((pu.status == Status.ON_ROLL) & (pu.half_term_missed >= 0.1 * weeks))
+    persistent = ((pu.status == Status.ON_ROLL) & (pu.half_term_missed >= 0.1 * weeks)).nonzero()[0]
     pu.half_term_missed[:] = 0.0
     if len(persistent) == 0:
         return
@@ -116,7 +116,7 @@ def exclude(m: SchoolExitModel, idx: np.ndarray) -> None:
 def offrolling(m: SchoolExitModel) -> None:
     """Pressure on costly pupils in schools with a propensity to off-roll, and what families do."""
     pu, p, fam = m.pupils, m.p, m.families
-    idx = np.flatnonzero(pu.school_offroll > 0)  # on a secondary roll (special schools and the rest are 0)
+    idx = (pu.school_offroll > 0).nonzero()[0]  # on a secondary roll (special schools and the rest are 0)
     rate = pu.sessions_missed[idx] / np.maximum(pu.sessions_possible[idx], 1.0)
     cost = hazards.offroll_cost(rate, pu.suspensions[idx], pu.unmet_need[idx], pu.need_intensity[idx], pu.fsm[idx])
     peak = tl.is_peak_pressure(pu.year_group[idx], m.week)

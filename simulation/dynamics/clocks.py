@@ -45,7 +45,7 @@ class HazardClock:
     def advance_all(self, hazard: np.ndarray | float, uid: np.ndarray) -> np.ndarray:
         """As :meth:`advance` for every slot at once (hazard 0 where a pupil is not at risk)."""
         self.total += hazard
-        fired = np.flatnonzero(self.total >= self.threshold)
+        fired = (self.total >= self.threshold).nonzero()[0]
         if len(fired):
             self.total[fired] = 0.0
             self.fired[fired] += 1

@@ -23,7 +23,7 @@ def behaviour_risk(fsm, sen, need, stress, secondary, p: dict) -> np.ndarray:
 def escalation(suspensions, elasticity: float) -> np.ndarray:
     """(1 + suspensions this year) ** elasticity; computed only where there were suspensions."""
     out = np.ones(len(suspensions), dtype=np.float32)
-    some = np.flatnonzero(suspensions)
+    some = suspensions.nonzero()[0]
     out[some] = np.power(1.0 + suspensions[some], elasticity)
     return out
 
