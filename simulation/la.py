@@ -240,10 +240,11 @@ def _placements(m: SchoolExitModel, out: np.ndarray) -> None:
     u, u_steer = stream.uniforms(pu.uid[due], (2 * t, 2 * t + 1))
     refuse = u < p["p_refuse_offered_place"]
     refusing = due[refuse]
-    steered = refusing[(u_steer[refuse] < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)]
+    steer = (u_steer[refuse] < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)
+    steered = refusing[steer]
     move(m, steered, Status.EHE, Reason.LA_STEERED_EHE, Reason.ELECTIVE_EHE)
     pu.ehe_route[steered] = Route.COERCED
-    pu.place_due_week[np.setdiff1d(refusing, steered)] = t + 4
+    pu.place_due_week[refusing[~steer]] = t + 4  # the others who refused: offered again in 4 weeks
     accept = due[~refuse]
     status = pu.status[accept]
     for from_status, reason in (

@@ -64,7 +64,8 @@ def move(
     status[idx] = to
     old = pu.school[idx]
     rolls = m.rolls
-    rolls -= np.bincount(old[old >= 0], minlength=len(rolls))
+    if old.max() >= 0:  # (not when every child moved is already off a roll: arrivals, placements)
+        rolls -= np.bincount(old[old >= 0], minlength=len(rolls))
     t = m.t_week
     if school is None:
         pu.school[idx] = -1
@@ -167,7 +168,7 @@ def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded:
         return
     pu = m.pupils
     named = pu.wants_special[idx].nonzero()[0]
-    n_special = min(len(named), max(special_places_free(m), 0))
+    n_special = min(len(named), max(special_places_free(m), 0)) if len(named) else 0
     if n_special:
         chosen = idx[named[:n_special]]
         special_ids = m.school_ids[Phase.SPECIAL]
