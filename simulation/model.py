@@ -330,9 +330,8 @@ class SchoolExitModel(mesa.Model):
         pu, fam, p = self.pupils, self.families, self.p
         eligible = (pu.status <= Status.S19) & (pu.place_due_week < 0)
         hazard = pu.genuine_ehe_hazard * eligible
-        strained = (eligible & ((pu.stress > p["ehe_stress_threshold"]) | (pu.unmet_need > 0) | pu.distress)).nonzero()[
-            0
-        ]
+        strain = (pu.stress > p["ehe_stress_threshold"]) | (pu.unmet_need > 0) | pu.distress
+        strained = (eligible & strain).nonzero()[0]
         f = pu.family[strained]
         no_choice = hazards.no_choice_ehe_hazard(
             pu.stress[strained], pu.distress[strained], pu.unmet_need[strained], fam.fines[f], fam.trust[f], p

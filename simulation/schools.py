@@ -59,13 +59,18 @@ def responses(m: SchoolExitModel) -> None:
     if m.week in tl.HALF_TERM_ENDS:
         _attendance_review(m)
     pu, p = m.pupils, m.p
-    risk = pu.behaviour_base * (1.0 + p["behaviour_stress_mult"] * pu.stress)
+    # Whole-array products are formed in place (same operands, same order, same dtypes): at 80,000
+    # pupils each temporary saved is a pass over memory saved.
+    risk = pu.stress * p["behaviour_stress_mult"]
+    risk += 1.0
+    risk *= pu.behaviour_base  # behaviour_base * (1 + mult * stress)
     mainstream = pu.status == Status.ON_ROLL
     # Special schools suspend at half the rate; a school's exclusion culture enters suspensions damped.
     at_risk = mainstream + np.float32(0.5) * (pu.status == Status.SPECIAL)
-    hit = m.clocks["suspension"].advance_all(
-        risk * pu.school_exclusion_sqrt * (at_risk * np.float32(p["suspension_hazard"])), pu.uid
-    )
+    at_risk *= np.float32(p["suspension_hazard"])
+    hazard = risk * pu.school_exclusion_sqrt
+    hazard *= at_risk
+    hit = m.clocks["suspension"].advance_all(hazard, pu.uid)
     if len(hit):
         pu.suspensions[hit] += 1
         pu.stress[hit] = np.minimum(pu.stress[hit] + p["stress_from_suspension"], 1.0)
@@ -73,7 +78,8 @@ def responses(m: SchoolExitModel) -> None:
         m.families.trust[fam] = np.maximum(m.families.trust[fam] - 0.05, 0.0)
         pu.sessions_missed[hit] += np.minimum(0.2, pu.sessions_possible[hit] - pu.sessions_missed[hit])
         m.log.record(m, Kind.SUSPENSION, hit)
-    pex_h = hazards.exclusion_hazard(risk, pu.school_exclusion, pu.suspensions, p) * mainstream
+    pex_h = hazards.exclusion_hazard(risk, pu.school_exclusion, pu.suspensions, p)
+    pex_h *= mainstream
     exclude(m, m.clocks["exclusion"].advance_all(pex_h, pu.uid))
 
 
