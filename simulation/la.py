@@ -36,10 +36,9 @@ def ehcp_process(m: SchoolExitModel) -> None:
     # Requests (term time): SEN-support pupils not already in the process.
     if m.is_term:
         idx = ((pu.sen == SEN.SUPPORT) & (stage == EHCPStage.NONE) & (pu.status != Status.LEFT)).nonzero()[0]
-        unmet = np.where(pu.status[idx] >= Status.S19, pu.need_intensity[idx], pu.unmet_need[idx])
-        h = hazards.ehcp_request_hazard(
-            pu.need_intensity[idx], unmet, m.families.advocacy[pu.family[idx]], pu.sen[idx], p
-        )
+        need = pu.need_intensity[idx]
+        unmet = np.where(pu.status[idx] >= Status.S19, need, pu.unmet_need[idx])
+        h = hazards.ehcp_request_hazard(need, unmet, m.families.advocacy[pu.family[idx]], pu.sen[idx], p)
         req = m.clocks["ehcp_request"].advance(idx, h, pu.uid)
         stage[req] = EHCPStage.DECIDING
         pu.ehcp_requested_week[req] = t

@@ -182,7 +182,7 @@ def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded:
             school=special_ids[(u * len(special_ids)).astype(np.int64)],
         )
         pu.wants_special[chosen] = False
-        idx = np.setdiff1d(idx, chosen)
+        idx = np.sort(np.delete(idx, named[:n_special]))  # np.setdiff1d(idx, chosen): slots are unique
     if len(idx):
         u = m.streams["placement"].uniform(pu.uid[idx], m.t_week + 7919)
         move(m, idx, Status.ON_ROLL, true, recorded, school=choose_schools(m, idx, u))
