@@ -29,8 +29,15 @@ def escalation(suspensions, elasticity: float) -> np.ndarray:
 
 
 def exclusion_hazard(risk, school_propensity, suspensions, p: dict) -> np.ndarray:
-    """Permanent exclusion escalates with this year's suspensions (elasticity ``pex_escalation``)."""
-    return p["pex_hazard"] * risk * school_propensity * escalation(suspensions, p["pex_escalation"])
+    """Permanent exclusion escalates with this year's suspensions (elasticity ``pex_escalation``).
+
+    The same numbers as ``p * risk * propensity * escalation(...)``: the factor is exactly 1 for
+    the many pupils with no suspension, so only the suspended few are multiplied (in float32, as
+    :func:`escalation` holds the factor)."""
+    hazard = p["pex_hazard"] * risk * school_propensity
+    some = np.asarray(suspensions).nonzero()[0]
+    hazard[some] *= np.power(1.0 + suspensions[some], p["pex_escalation"]).astype(np.float32)
+    return hazard
 
 
 def offroll_cost(absence_rate, suspensions, unmet, intensity, fsm) -> np.ndarray:
