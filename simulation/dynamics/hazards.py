@@ -23,7 +23,7 @@ def behaviour_risk(fsm, sen, need, stress, secondary, p: dict) -> np.ndarray:
 def escalation(suspensions, elasticity: float) -> np.ndarray:
     """(1 + suspensions this year) ** elasticity; computed only where there were suspensions."""
     out = np.ones(len(suspensions), dtype=np.float32)
-    some = suspensions.nonzero()[0]
+    some = (suspensions != 0).nonzero()[0]  # (a bool mask's nonzero is ~10x an int16 column's)
     out[some] = np.power(1.0 + suspensions[some], elasticity)
     return out
 
@@ -35,7 +35,7 @@ def exclusion_hazard(risk, school_propensity, suspensions, p: dict) -> np.ndarra
     the many pupils with no suspension, so only the suspended few are multiplied (in float32, as
     :func:`escalation` holds the factor)."""
     hazard = p["pex_hazard"] * risk * school_propensity
-    some = np.asarray(suspensions).nonzero()[0]
+    some = (np.asarray(suspensions) != 0).nonzero()[0]  # (a bool mask's nonzero is ~10x an int16 column's)
     hazard[some] *= np.power(1.0 + suspensions[some], p["pex_escalation"]).astype(np.float32)
     return hazard
 
