@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rng import Stream, exponential_keyed, multi_keys
+from ..state import zeros
 
 
 class HazardClock:
@@ -68,8 +69,8 @@ class ClockBank:
     def __init__(self, streams: dict[str, Stream], uid: np.ndarray):
         k, n = len(streams), len(uid)
         self.streams = list(streams.values())
-        self.total = np.zeros((k, n), dtype=np.float64)
-        self.fired = np.zeros((k, n), dtype=np.int32)
+        self.total = zeros((k, n), np.float64)
+        self.fired = zeros((k, n), np.int32)
         self.threshold = np.empty((k, n), dtype=np.float64)
         self._first_keys = multi_keys(self.streams, 0)  # every new child's thresholds use counter 0
         self.clocks: dict[str, HazardClock] = {}
