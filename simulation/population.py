@@ -150,7 +150,7 @@ def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.r
     u = rng.random(n)
     sen = np.where(u < tab.ehcp_p[year_group], SEN.EHCP, np.where(u < tab.sen_p[year_group], SEN.SUPPORT, SEN.NONE))
     fsm = rng.random(n) < tab.fsm_p[sen]
-    ehcp, support = np.flatnonzero(sen == SEN.EHCP), np.flatnonzero(sen == SEN.SUPPORT)
+    ehcp, support = (sen == SEN.EHCP).nonzero()[0], (sen == SEN.SUPPORT).nonzero()[0]
     need = np.zeros(n, dtype=np.int8)
     need[ehcp] = weighted_choice(rng, _NEED_CODES, tab.ehcp_need_cdf, len(ehcp))
     need[support] = weighted_choice(rng, _NEED_CODES, tab.support_need_cdf, len(support))
@@ -158,6 +158,7 @@ def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.r
     intensity[ehcp] = rng.beta(5, 3, size=len(ehcp))
     intensity[support] = rng.beta(2, 5, size=len(support))
     any_sen = sen > 0
+    ones = np.ones(n, dtype=np.float32)  # (one array for the three: callers copy it into their columns)
     return {
         "year_group": year_group.astype(np.int8),
         "female": rng.random(n) < tab.female_p[any_sen.view(np.int8)],
@@ -166,9 +167,9 @@ def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.r
         "sen": sen.astype(np.int8),
         "need": need,
         "need_intensity": intensity,
-        "vulnerability": np.ones(n, dtype=np.float32),  # set by the model from its sigma
-        "absence_propensity": np.ones(n, dtype=np.float32),  # set by the model from its sigma
-        "behaviour_frailty": np.ones(n, dtype=np.float32),  # set by the model from its shape
+        "vulnerability": ones,  # set by the model from its sigma
+        "absence_propensity": ones,  # set by the model from its sigma
+        "behaviour_frailty": ones,  # set by the model from its shape
     }
 
 
