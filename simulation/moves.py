@@ -207,7 +207,7 @@ def refill(
     drawn = draw_characteristics(m.spec, year_group, rng)
     for name in _CHARACTERISTICS:
         columns[name][slots] = drawn[name]
-    set_personal_traits(m, slots, rng)  # the other three drawn columns
+    set_personal_traits(m, slots, rng)
     # Families: some reception children join an older sibling's family, the rest are new.
     n = len(slots)
     joins = rng.random(n) >= new_family_share
