@@ -268,7 +268,7 @@ class SupportFirstAttendance(Intervention):
         sc, pu = model.schools, model.pupils
         switched = (sc.policy_draw < model.p_base[self.lever]) & ~sc.fines_first
         first, last = next(h for h in tl.HALF_TERMS if h[1] == model.week)
-        on = np.flatnonzero(pu.status == Status.ON_ROLL)
+        on = (pu.status == Status.ON_ROLL).nonzero()[0]
         n = np.count_nonzero(switched[pu.school[on]] & (pu.half_term_missed[on] >= 0.1 * (last - first)))
         self._book(model, n * model.weight * self.GBP_PER_MEETING, n * model.weight)
 

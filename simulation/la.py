@@ -35,18 +35,17 @@ def ehcp_process(m: SchoolExitModel) -> None:
     stage = pu.ehcp_stage
     # Requests (term time): SEN-support pupils not already in the process.
     if m.is_term:
-        idx = np.flatnonzero((pu.sen == SEN.SUPPORT) & (stage == EHCPStage.NONE) & (pu.status != Status.LEFT))
-        unmet = np.where(pu.status[idx] >= Status.S19, pu.need_intensity[idx], pu.unmet_need[idx])
-        h = hazards.ehcp_request_hazard(
-            pu.need_intensity[idx], unmet, m.families.advocacy[pu.family[idx]], pu.sen[idx], p
-        )
+        idx = ((pu.sen == SEN.SUPPORT) & (stage == EHCPStage.NONE) & (pu.status != Status.LEFT)).nonzero()[0]
+        need = pu.need_intensity[idx]
+        unmet = np.where(pu.status[idx] >= Status.S19, need, pu.unmet_need[idx])
+        h = hazards.ehcp_request_hazard(need, unmet, m.families.advocacy[pu.family[idx]], pu.sen[idx], p)
         req = m.clocks["ehcp_request"].advance(idx, h, pu.uid)
         stage[req] = EHCPStage.DECIDING
         pu.ehcp_requested_week[req] = t
         pu.ehcp_due_week[req] = t + p["ehcp_decision_weeks"]
         m.log.record(m, Kind.EHCP_REQUEST, req)
     # Decisions to assess.
-    active = np.flatnonzero(stage != EHCPStage.NONE)
+    active = (stage != EHCPStage.NONE).nonzero()[0]
     due = active[pu.ehcp_due_week[active] <= t]
     deciding = due[stage[due] == EHCPStage.DECIDING]
     if len(deciding):
@@ -112,7 +111,7 @@ def _fill_special_places(m: SchoolExitModel) -> None:
     free = special_places_free(m)
     if free <= 0:
         return
-    named = np.flatnonzero(pu.wants_special)
+    named = pu.wants_special.nonzero()[0]
     st = pu.status[named]
     waiting = named[(st != Status.SPECIAL) & (st != Status.EHE) & (st != Status.LEFT)]
     chosen = serve_oldest(waiting, pu.ehcp_requested_week[waiting], free)
@@ -123,10 +122,10 @@ def duties(m: SchoolExitModel) -> None:
     _mobility(m)
     # Children out of school (about 2%) are found once; each duty re-checks their current status.
     pu = m.pupils
-    out = np.flatnonzero(pu.status >= Status.S19)
+    out = (pu.status >= Status.S19).nonzero()[0]
     # Likewise pupils long in school distress: within these duties distress weeks only fall (to 0 when
     # a child leaves school), so one scan at the lower of the two thresholds serves both duties.
-    distressed = np.flatnonzero(pu.distress_weeks >= min(m.p["s19_referral_weeks"], COMPLAINT_DISTRESS_WEEKS))
+    distressed = (pu.distress_weeks >= min(m.p["s19_referral_weeks"], COMPLAINT_DISTRESS_WEEKS)).nonzero()[0]
     _ehe(m, out)
     _cme(m, out)
     _section19_and_ap(m, out, distressed)
@@ -189,7 +188,7 @@ def _section19_and_ap(m: SchoolExitModel, out: np.ndarray, distressed: np.ndarra
     """Long school distress becomes a Section 19 duty (after a delay); AP places, reintegration."""
     pu, p, t = m.pupils, m.p, m.t_week
     due_week = pu.s19_due_week
-    flagged = np.flatnonzero(due_week != -1)  # refused (-2) or pending (a week): one scan for both
+    flagged = (due_week != -1).nonzero()[0]  # refused (-2) or pending (a week): one scan for both
     refused = flagged[due_week[flagged] == S19_REFUSED]
     due_week[refused[pu.distress_weeks[refused] == 0]] = -1  # a new episode may be referred again
     long_distress = distressed[pu.distress_weeks[distressed] >= p["s19_referral_weeks"]]
@@ -206,7 +205,7 @@ def _section19_and_ap(m: SchoolExitModel, out: np.ndarray, distressed: np.ndarra
     pu.s19_due_week[still] = t
     s19 = out[pu.status[out] == Status.S19]
     # Excluded children waiting in Section 19 take AP places as they free up.
-    ap = np.flatnonzero(pu.status == Status.AP)
+    ap = (pu.status == Status.AP).nonzero()[0]
     free = int(m.la.ap_places - len(ap))  # as ap_places_free(m), from the one scan
     if free > 0:
         waiting = s19[pu.exit_true_reason[s19] == Reason.PERMANENT_EXCLUSION]
@@ -240,10 +239,11 @@ def _placements(m: SchoolExitModel, out: np.ndarray) -> None:
     u, u_steer = stream.uniforms(pu.uid[due], (2 * t, 2 * t + 1))
     refuse = u < p["p_refuse_offered_place"]
     refusing = due[refuse]
-    steered = refusing[(u_steer[refuse] < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)]
+    steer = (u_steer[refuse] < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)
+    steered = refusing[steer]
     move(m, steered, Status.EHE, Reason.LA_STEERED_EHE, Reason.ELECTIVE_EHE)
     pu.ehe_route[steered] = Route.COERCED
-    pu.place_due_week[np.setdiff1d(refusing, steered)] = t + 4
+    pu.place_due_week[refusing[~steer]] = t + 4  # the others who refused: offered again in 4 weeks
     accept = due[~refuse]
     status = pu.status[accept]
     for from_status, reason in (
@@ -296,7 +296,7 @@ def _complaints_and_work(m: SchoolExitModel, out: np.ndarray, distressed: np.nda
 def camhs(m: SchoolExitModel) -> None:
     """CAMHS accepts only children in crisis, treats after a wait, and treatment lowers stress."""
     pu, p, t = m.pupils, m.p, m.t_week
-    high = np.flatnonzero(pu.stress > p["camhs_threshold"])
+    high = (pu.stress > p["camhs_threshold"]).nonzero()[0]
     last = pu.camhs_referred_week[high]
     crisis = high[(pu.camhs_due_week[high] < 0) & ((last < 0) | (t - last > tl.WEEKS_PER_YEAR))]
     calendar = m.calendars["camhs"]

@@ -22,7 +22,7 @@ from .moves import (
     sen_changes,
     set_personal_traits,
 )
-from .observe import EventLog, Observer
+from .observe import EventLog, Observer, WeeklyCounts
 from .population import build_population, needs_special_school
 from .rng import Streams
 from .scenario import Scenario
@@ -83,7 +83,7 @@ class SchoolExitModel(mesa.Model):
         pop = build_population(self.scenario.population, self.streams["population"].generator(0), self.scenario.scale)
         self.spec, self.weight = pop.spec, pop.weight
         self.pupils, self.families, self.schools = pop.pupils, pop.families, pop.schools
-        self.school_ids = {ph: np.flatnonzero(self.schools.phase == ph) for ph in Phase}
+        self.school_ids = {ph: (self.schools.phase == ph).nonzero()[0] for ph in Phase}
         self.t_week = 0
         self.burn_in_weeks = self.scenario.burn_in * tl.WEEKS_PER_YEAR
         n = len(self.pupils)
@@ -102,13 +102,7 @@ class SchoolExitModel(mesa.Model):
         self.observer = Observer(self)
         self.inspections: list[tuple[int, int, bool]] = []  # (year, school, off-rolling found)
         self._family_pool = np.zeros(0, dtype=np.int32)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                name.lower(): (lambda m, code=code: int(m.observer.status_counts[code]))
-                for name, code in Status.items()
-            }
-            | {"in_distress": lambda m: int(np.count_nonzero(m.pupils.distress))}
-        )
+        self.datacollector = WeeklyCounts()  # filled by the observer every observed week (phase 12)
 
     # --- Mesa views -------------------------------------------------------------------------
     @property
@@ -130,7 +124,7 @@ class SchoolExitModel(mesa.Model):
             self._pupil_views = [Pupil(self, i) for i in range(len(self.pupils))]
             self._pupil_view_uid = self.pupils.uid.copy()
             self._family_views: dict[int, Family] = {}
-        changed = np.flatnonzero(self._pupil_view_uid != self.pupils.uid)
+        changed = (self._pupil_view_uid != self.pupils.uid).nonzero()[0]
         for slot in changed:
             self._pupil_views[slot].remove()
             self._pupil_views[slot] = Pupil(self, int(slot))
@@ -208,11 +202,11 @@ class SchoolExitModel(mesa.Model):
     def _roll_over(self) -> None:
         pu = self.pupils
         rng = self.streams["cohort"].generator(self.year_index)
-        leavers = np.flatnonzero(pu.year_group == 11)
+        leavers = (pu.year_group == 11).nonzero()[0]
         self.log.record(self, 0, leavers, to=int(Status.LEFT), true=int(Reason.AGED_OUT), recorded=int(Reason.AGED_OUT))
         pu.year_group[:] += 1
         # Y6 -> Y7: mainstream pupils move to their primary's feeder secondary.
-        to_secondary = np.flatnonzero((pu.year_group == 7) & (pu.status == Status.ON_ROLL))
+        to_secondary = ((pu.year_group == 7) & (pu.status == Status.ON_ROLL)).nonzero()[0]
         pu.school[to_secondary] = self.schools.feeder[pu.school[to_secondary]]
         refill(self, leavers, np.zeros(len(leavers), dtype=np.int8), rng, new_family_share=0.65)
         pu.status[leavers] = Status.LEFT
@@ -244,9 +238,9 @@ class SchoolExitModel(mesa.Model):
     def _allocate_support(self) -> None:
         pu, p = self.pupils, self.p
         in_school = pu.status <= Status.SPECIAL
-        ehcp = np.flatnonzero(in_school & (pu.sen == SEN.EHCP))
-        sen_support = np.flatnonzero(in_school & (pu.sen == SEN.SUPPORT))
-        pastoral = np.flatnonzero(in_school & (pu.sen == SEN.NONE) & (pu.stress > p["pastoral_stress_threshold"]))
+        ehcp = (in_school & (pu.sen == SEN.EHCP)).nonzero()[0]
+        sen_support = (in_school & (pu.sen == SEN.SUPPORT)).nonzero()[0]
+        pastoral = (in_school & (pu.sen == SEN.NONE) & (pu.stress > p["pastoral_stress_threshold"])).nonzero()[0]
         ehcp_need, support_need = pu.need_intensity[ehcp], pu.need_intensity[sen_support]
         capacity = self.schools.support_hours * (1.0 + p["support_funding_change"])
         shares = support.share_by_tier(
@@ -266,7 +260,7 @@ class SchoolExitModel(mesa.Model):
     def _update_stress(self) -> None:
         pu, p = self.pupils, self.p
         stress = pu.stress
-        out = np.flatnonzero(pu.status >= Status.S19)
+        out = (pu.status >= Status.S19).nonzero()[0]
         out_stress = stress[out]
         if self.is_term:
             inputs = p["stress_background"] * pu.vulnerability
@@ -342,9 +336,8 @@ class SchoolExitModel(mesa.Model):
         pu, fam, p = self.pupils, self.families, self.p
         eligible = (pu.status <= Status.S19) & (pu.place_due_week < 0)
         hazard = pu.genuine_ehe_hazard * eligible
-        strained = np.flatnonzero(
-            eligible & ((pu.stress > p["ehe_stress_threshold"]) | (pu.unmet_need > 0) | pu.distress)
-        )
+        strain = (pu.stress > p["ehe_stress_threshold"]) | (pu.unmet_need > 0) | pu.distress
+        strained = (eligible & strain).nonzero()[0]
         f = pu.family[strained]
         no_choice = hazards.no_choice_ehe_hazard(
             pu.stress[strained], pu.distress[strained], pu.unmet_need[strained], fam.fines[f], fam.trust[f], p
@@ -377,7 +370,7 @@ class SchoolExitModel(mesa.Model):
     def _observe(self) -> None:
         pu = self.pupils
         if self.is_term:
-            out = np.flatnonzero(pu.status >= Status.S19)
+            out = (pu.status >= Status.S19).nonzero()[0]
             st = pu.status[out]
             waiting = pu.s19_due_week[out] > self.t_week
             missed = np.where(st == Status.CME, 1.0, 0.0)
@@ -388,7 +381,6 @@ class SchoolExitModel(mesa.Model):
                 self.log.drop(self.year_index)
             return
         self.observer.observe_week(self)
-        self.datacollector.collect(self)
         if self.week == tl.WEEKS_PER_YEAR - 1:
             self.observer.finish_year(self)
             if not self.record_events:
@@ -400,7 +392,7 @@ class SchoolExitModel(mesa.Model):
         if len(self._family_pool) < n:
             used = np.zeros(len(self.families), dtype=bool)
             used[self.pupils.family] = True
-            self._family_pool = np.flatnonzero(~used).astype(np.int32)
+            self._family_pool = (~used).nonzero()[0].astype(np.int32)
             if len(self._family_pool) < n:  # cannot happen: one row per pupil slot
                 raise RuntimeError("family table full")
         taken, self._family_pool = self._family_pool[:n], self._family_pool[n:]

@@ -30,10 +30,19 @@ if TYPE_CHECKING:
     from .model import SchoolExitModel
 
 OUT_OF_EDUCATION = (Status.S19, Status.EHE, Status.CME)
-# What a new child's row holds before its characteristics are drawn (identity columns excepted).
+# Columns :func:`refill` always writes itself: drawn characteristics and the constants derived from them.
+_DRAWN = (
+    "year_group", "female", "fsm", "social_care", "sen", "need", "need_intensity",
+    "vulnerability", "absence_propensity", "behaviour_frailty",
+    "base_absence", "behaviour_base", "genuine_ehe_hazard",
+)  # fmt: skip
+# What a new child's row holds before its characteristics are drawn: every other column except identity.
 _NEW_CHILD = {
-    name: (-1 if name in UNSET_IS_MINUS_ONE else 0) for name in PUPIL_COLUMNS if name not in ("generation", "uid")
+    name: (-1 if name in UNSET_IS_MINUS_ONE else 0)
+    for name in PUPIL_COLUMNS
+    if name not in ("generation", "uid", *_DRAWN)
 }
+_CHARACTERISTICS = ("year_group", "female", "fsm", "social_care", "sen", "need", "need_intensity")
 
 
 def move(
@@ -55,7 +64,8 @@ def move(
     status[idx] = to
     old = pu.school[idx]
     rolls = m.rolls
-    rolls -= np.bincount(old[old >= 0], minlength=len(rolls))
+    if old.max() >= 0:  # (not when every child moved is already off a roll: arrivals, placements)
+        rolls -= np.bincount(old[old >= 0], minlength=len(rolls))
     t = m.t_week
     if school is None:
         pu.school[idx] = -1
@@ -122,7 +132,7 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
     if n_secondary == 0 or n_secondary == len(idx):  # the usual case: one phase, no split needed
         groups = [(Phase.SECONDARY if n_secondary else Phase.PRIMARY, slice(None))]
     else:
-        groups = [(Phase.PRIMARY, np.flatnonzero(~secondary)), (Phase.SECONDARY, np.flatnonzero(secondary))]
+        groups = [(Phase.PRIMARY, (~secondary).nonzero()[0]), (Phase.SECONDARY, secondary.nonzero()[0])]
     for ph, sel in groups:
         ids = m.school_ids[ph]
         spare = np.maximum(m.schools.capacity[ids] - m.rolls[ids], 0).astype(np.float64) + 1.0  # by position in ids
@@ -157,8 +167,8 @@ def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded:
     if len(idx) == 0:
         return
     pu = m.pupils
-    named = np.flatnonzero(pu.wants_special[idx])
-    n_special = min(len(named), max(special_places_free(m), 0))
+    named = pu.wants_special[idx].nonzero()[0]
+    n_special = min(len(named), max(special_places_free(m), 0)) if len(named) else 0
     if n_special:
         chosen = idx[named[:n_special]]
         special_ids = m.school_ids[Phase.SPECIAL]
@@ -172,7 +182,7 @@ def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded:
             school=special_ids[(u * len(special_ids)).astype(np.int64)],
         )
         pu.wants_special[chosen] = False
-        idx = np.setdiff1d(idx, chosen)
+        idx = np.sort(np.delete(idx, named[:n_special]))  # np.setdiff1d(idx, chosen): slots are unique
     if len(idx):
         u = m.streams["placement"].uniform(pu.uid[idx], m.t_week + 7919)
         move(m, idx, Status.ON_ROLL, true, recorded, school=choose_schools(m, idx, u))
@@ -194,14 +204,15 @@ def refill(
         columns[name][slots] = value
     pu.generation[slots] += 1
     pu.uid[slots] = make_uid(slots, pu.generation[slots])
-    for name, values in draw_characteristics(m.spec, year_group, rng).items():
-        pu.columns[name][slots] = values
+    drawn = draw_characteristics(m.spec, year_group, rng)
+    for name in _CHARACTERISTICS:
+        columns[name][slots] = drawn[name]
     set_personal_traits(m, slots, rng)
     # Families: some reception children join an older sibling's family, the rest are new.
     n = len(slots)
     joins = rng.random(n) >= new_family_share
     if joins.any():  # (never for arrivals: the scan of every pupil is only made when it is needed)
-        in_primary = np.flatnonzero((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL))
+        in_primary = ((pu.year_group >= 1) & (pu.year_group <= 6) & (pu.status == Status.ON_ROLL)).nonzero()[0]
         if len(in_primary):
             sib = in_primary[rng.integers(0, len(in_primary), size=int(joins.sum()))]
             pu.family[slots[joins]] = pu.family[sib]
@@ -252,14 +263,14 @@ def sen_changes(m: SchoolExitModel, rng: np.random.Generator) -> None:
     pu, p = m.pupils, m.p
     in_school = pu.status <= Status.AP
     u = rng.random(len(pu.sen))
-    identify = np.flatnonzero(in_school & (pu.sen == SEN.NONE) & (u < p["p_sen_identify"]))
+    identify = (in_school & (pu.sen == SEN.NONE) & (u < p["p_sen_identify"])).nonzero()[0]
     mix = np.asarray(m.spec.sen_support_need_mix) / np.sum(m.spec.sen_support_need_mix)
     pu.sen[identify] = SEN.SUPPORT
     pu.need[identify] = rng.choice(np.arange(1, 7), size=len(identify), p=mix)
     pu.need_intensity[identify] = rng.beta(2, 5, size=len(identify))
-    drop = np.flatnonzero(
+    drop = (
         in_school & (pu.sen == SEN.SUPPORT) & (pu.ehcp_stage == EHCPStage.NONE) & (u > 1.0 - p["p_sen_declassify"])
-    )
+    ).nonzero()[0]
     pu.sen[drop] = SEN.NONE
     pu.need[drop] = 0
     pu.need_intensity[drop] = 0.0

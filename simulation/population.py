@@ -8,6 +8,7 @@ each kept pupil then stands for ``1 / scale`` children in reported counts.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -90,35 +91,85 @@ class Population:
     weight: float  # children each simulated pupil stands for
 
 
+def choice_cdf(weights) -> np.ndarray:
+    """The cumulative table ``weighted_choice`` samples from, for weights in any scale."""
+    p = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def weighted_choice(rng: np.random.Generator, values: np.ndarray, cdf: np.ndarray, size: int) -> np.ndarray:
+    """``rng.choice(values, size, p=weights)`` draw for draw, given ``cdf = choice_cdf(weights)``.
+
+    numpy's ``Generator.choice`` samples with replacement exactly so (cumulative sum over its
+    last entry, one ``random`` per draw, ``searchsorted(side="right")``), after validating ``p``
+    on every call: that validation costs 30 us, which the weekly arrivals pay twice. A unit
+    test checks the two agree, so a numpy that changed its method would be caught."""
+    return values[cdf.searchsorted(rng.random(size), side="right")]
+
+
+@dataclass(frozen=True)
+class _DrawTables:
+    """Per-spec constants of :func:`draw_characteristics`, computed once (elementwise exactly as
+    the per-child expressions they replace, so the draws are unchanged)."""
+
+    ehcp_p: np.ndarray  # by year group
+    sen_p: np.ndarray  # EHCP or SEN support, by year group
+    fsm_p: np.ndarray  # by SEN code
+    female_p: np.ndarray  # by any SEN
+    care_p: np.ndarray  # by FSM * 2 + any SEN
+    ehcp_need_cdf: np.ndarray
+    support_need_cdf: np.ndarray
+
+
+@functools.lru_cache(maxsize=64)
+def _draw_tables(spec: PopulationSpec) -> _DrawTables:
+    ehcp_p = spec.ehcp_share * _EHCP_BY_YEAR / _EHCP_BY_YEAR.mean()
+    support_p = spec.sen_support_share * _SUPPORT_BY_YEAR / _SUPPORT_BY_YEAR.mean()
+    fsm, any_sen = np.array([0, 0, 1, 1], dtype=bool), np.array([0, 1, 0, 1], dtype=bool)
+    care_p = spec.social_care_share * 0.5 * (1 + fsm) * (1 + 0.8 * any_sen)
+    return _DrawTables(
+        ehcp_p=ehcp_p,
+        sen_p=ehcp_p + support_p,
+        fsm_p=np.array([spec.fsm_share_no_sen, spec.fsm_share_sen_support, spec.fsm_share_ehcp]),
+        female_p=0.49 - 0.15 * np.array([False, True]),
+        care_p=np.minimum(care_p, 1.0),
+        ehcp_need_cdf=choice_cdf(spec.ehcp_need_mix),
+        support_need_cdf=choice_cdf(spec.sen_support_need_mix),
+    )
+
+
+_NEED_CODES = np.array(NEEDS, dtype=np.int8)
+
+
 def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.random.Generator) -> dict:
     """Characteristics of new children in the given year groups."""
     n = len(year_group)
-    ehcp_p = spec.ehcp_share * _EHCP_BY_YEAR[year_group] / _EHCP_BY_YEAR.mean()
-    support_p = spec.sen_support_share * _SUPPORT_BY_YEAR[year_group] / _SUPPORT_BY_YEAR.mean()
+    tab = _draw_tables(spec)
     u = rng.random(n)
-    sen = np.where(u < ehcp_p, SEN.EHCP, np.where(u < ehcp_p + support_p, SEN.SUPPORT, SEN.NONE))
-    fsm_p = np.choose(sen, [spec.fsm_share_no_sen, spec.fsm_share_sen_support, spec.fsm_share_ehcp])
-    fsm = rng.random(n) < fsm_p
+    sen = np.where(u < tab.ehcp_p[year_group], SEN.EHCP, np.where(u < tab.sen_p[year_group], SEN.SUPPORT, SEN.NONE))
+    fsm = rng.random(n) < tab.fsm_p[sen]
+    ehcp, support = (sen == SEN.EHCP).nonzero()[0], (sen == SEN.SUPPORT).nonzero()[0]
     need = np.zeros(n, dtype=np.int8)
-    for level, mix in ((SEN.EHCP, spec.ehcp_need_mix), (SEN.SUPPORT, spec.sen_support_need_mix)):
-        idx = np.flatnonzero(sen == level)
-        probs = np.asarray(mix) / np.sum(mix)
-        need[idx] = rng.choice(np.array(NEEDS, dtype=np.int8), size=len(idx), p=probs)
+    need[ehcp] = weighted_choice(rng, _NEED_CODES, tab.ehcp_need_cdf, len(ehcp))
+    need[support] = weighted_choice(rng, _NEED_CODES, tab.support_need_cdf, len(support))
     intensity = np.zeros(n, dtype=np.float32)
-    intensity[sen == SEN.EHCP] = rng.beta(5, 3, size=int((sen == SEN.EHCP).sum()))
-    intensity[sen == SEN.SUPPORT] = rng.beta(2, 5, size=int((sen == SEN.SUPPORT).sum()))
-    care_p = spec.social_care_share * 0.5 * (1 + fsm) * (1 + 0.8 * (sen > 0))
+    intensity[ehcp] = rng.beta(5, 3, size=len(ehcp))
+    intensity[support] = rng.beta(2, 5, size=len(support))
+    any_sen = sen > 0
+    ones = np.ones(n, dtype=np.float32)  # (one array for the three: callers copy it into their columns)
     return {
         "year_group": year_group.astype(np.int8),
-        "female": rng.random(n) < (0.49 - 0.15 * (sen > 0)),
+        "female": rng.random(n) < tab.female_p[any_sen.view(np.int8)],
         "fsm": fsm,
-        "social_care": rng.random(n) < np.minimum(care_p, 1.0),
+        "social_care": rng.random(n) < tab.care_p[2 * fsm + any_sen],
         "sen": sen.astype(np.int8),
         "need": need,
         "need_intensity": intensity,
-        "vulnerability": np.ones(n, dtype=np.float32),  # set by the model from its sigma
-        "absence_propensity": np.ones(n, dtype=np.float32),  # set by the model from its sigma
-        "behaviour_frailty": np.ones(n, dtype=np.float32),  # set by the model from its shape
+        "vulnerability": ones,  # set by the model from its sigma
+        "absence_propensity": ones,  # set by the model from its sigma
+        "behaviour_frailty": ones,  # set by the model from its shape
     }
 
 

@@ -100,7 +100,7 @@ class AttendanceMentors(Intervention):
         pu, t = model.pupils, model.t_week
         marks = _marks(model, self, "referred", yearly=True)
         rate = _year_to_date_absence(pu)
-        eligible = np.flatnonzero(_on_school_roll(pu) & (rate >= 0.1) & (rate < 0.5) & (marks != pu.uid))
+        eligible = (_on_school_roll(pu) & (rate >= 0.1) & (rate < 0.5) & (marks != pu.uid)).nonzero()[0]
         stream = _stream(model, self)
         chosen = eligible[np.argsort(stream.uniform(pu.uid[eligible], 3 * t), kind="stable")[:n]]
         marks[chosen] = pu.uid[chosen]
@@ -149,7 +149,7 @@ class MentalHealthSupportTeams(Intervention):
         covered = np.append((u >= self.current_coverage) & (u < reach), False)  # school -1 reads False
         pu = model.pupils
         in_covered = covered[pu.school]
-        idx = np.flatnonzero(in_covered & (pu.stress < model.p["camhs_threshold"]))
+        idx = (in_covered & (pu.stress < model.p["camhs_threshold"])).nonzero()[0]
         model.modifiers.scale_stress_inputs(idx, 1.0 - self.effect)
         n = np.count_nonzero(in_covered) * model.weight / tl.N_TERM_WEEKS
         self._book(model, n * self.GBP_PER_PUPIL_YEAR, n)
@@ -195,9 +195,9 @@ class EBSASpecialistSupport(Intervention):
         until = state(model, self).setdefault("until", np.full(len(pu), -1, dtype=np.int32))
         n = _quota(model, self, self.places_per_10k * strength)
         if n:
-            waiting = np.flatnonzero(
+            waiting = (
                 pu.distress & (pu.distress_weeks >= self.referral_weeks) & _on_school_roll(pu) & (treated != pu.uid)
-            )
+            ).nonzero()[0]
             order = np.lexsort((_stream(model, self).uniform(pu.uid[waiting], 2 * t), -pu.distress_weeks[waiting]))
             chosen = waiting[order[:n]]  # longest in distress first
             treated[chosen] = pu.uid[chosen]
@@ -205,7 +205,7 @@ class EBSASpecialistSupport(Intervention):
             _relieve(pu, respond, self.stress_relief)
             until[respond] = t + round(self.course_weeks)
             self._book(model, len(chosen) * model.weight * self.GBP_PER_PUPIL, len(chosen) * model.weight)
-        in_course = np.flatnonzero((until > t) & (treated == pu.uid))
+        in_course = ((until > t) & (treated == pu.uid)).nonzero()[0]
         if len(in_course):
             model.modifiers.scale_stress_inputs(in_course, 1.0 - self.course_effect)
 
@@ -245,7 +245,7 @@ class FamilyLiaison(Intervention):
         pu, fam, t = model.pupils, model.families, model.t_week
         marks = _marks(model, self, "supported")
         strained = (_year_to_date_absence(pu) >= 0.1) | pu.distress | (fam.fines[pu.family] > 0)
-        eligible = np.flatnonzero(pu.fsm & strained & (pu.status <= Status.AP) & (marks != pu.uid))
+        eligible = (pu.fsm & strained & (pu.status <= Status.AP) & (marks != pu.uid)).nonzero()[0]
         chosen = eligible[np.argsort(_stream(model, self).uniform(pu.uid[eligible], t), kind="stable")[:n]]
         marks[chosen] = pu.uid[chosen]
         f = np.unique(pu.family[chosen])
@@ -283,7 +283,7 @@ class EHEConsent(Intervention):
         pu, p, fam = model.pupils, model.p, model.families
         flagged = pu.social_care & (pu.status <= Status.S19)
         flagged |= pu.status == Status.SPECIAL
-        idx = np.flatnonzero(flagged)
+        idx = flagged.nonzero()[0]
         model.modifiers.scale_no_choice_ehe(idx, 1.0 - self.p_refused * strength)
         u = _stream(model, self).uniform(pu.uid[idx], model.t_week)
         stopped = np.zeros(len(pu), dtype=bool)
@@ -321,7 +321,7 @@ class CAMHSKeyWorkers(Intervention):
 
     def apply(self, model, strength):
         pu = model.pupils
-        waiting = np.flatnonzero(pu.camhs_due_week >= 0)
+        waiting = (pu.camhs_due_week >= 0).nonzero()[0]
         if len(waiting) == 0:
             return
         _relieve(pu, waiting, self.weekly_relief * strength)
@@ -378,7 +378,7 @@ class SchoolCounsellors(Intervention):
         caseload = np.bincount(pu.school[in_course], minlength=n_schools)
         capacity = np.maximum(1, np.round(model.rolls * self.caseload_per_1000 / 1000 * strength)).astype(np.int64)
         room = np.maximum(capacity - caseload, 0)
-        candidates = np.flatnonzero(on_roll & ~in_course & (pu.stress > model.p["pastoral_stress_threshold"]))
+        candidates = (on_roll & ~in_course & (pu.stress > model.p["pastoral_stress_threshold"])).nonzero()[0]
         if len(candidates) and room.any():
             school = pu.school[candidates]
             order = np.lexsort((_stream(model, self).uniform(pu.uid[candidates], t), school))
@@ -389,7 +389,7 @@ class SchoolCounsellors(Intervention):
             client[start] = pu.uid[start]
             in_course[start] = True
             self._book(model, 0.0, len(start) * model.weight)
-        _relieve(pu, np.flatnonzero(in_course), self.relief_per_session)
+        _relieve(pu, in_course.nonzero()[0], self.relief_per_session)
         if st.get("costed_year") != model.academic_year:  # staff: a yearly cost, booked once a year
             st["costed_year"] = model.academic_year
             gbp = sum(len(ids) * self.GBP_PER_SCHOOL[ph] for ph, ids in model.school_ids.items())
@@ -427,7 +427,7 @@ class EarlyIdentification(Intervention):
         marks = _marks(model, self, "helped", yearly=True)
         stress = pu.stress
         emerging = (stress >= self.emerging_stress) & (stress < model.p["pastoral_stress_threshold"])
-        idx = np.flatnonzero(emerging & _on_school_roll(pu) & ~pu.distress & (marks != pu.uid))
+        idx = (emerging & _on_school_roll(pu) & ~pu.distress & (marks != pu.uid)).nonzero()[0]
         u = _stream(model, self).uniform(pu.uid[idx], model.t_week)
         helped = idx[u < self.p_spotted * strength]
         marks[helped] = pu.uid[helped]

@@ -59,13 +59,18 @@ def responses(m: SchoolExitModel) -> None:
     if m.week in tl.HALF_TERM_ENDS:
         _attendance_review(m)
     pu, p = m.pupils, m.p
-    risk = pu.behaviour_base * (1.0 + p["behaviour_stress_mult"] * pu.stress)
+    # Whole-array products are formed in place (same operands, same order, same dtypes): at 80,000
+    # pupils each temporary saved is a pass over memory saved.
+    risk = pu.stress * p["behaviour_stress_mult"]
+    risk += 1.0
+    risk *= pu.behaviour_base  # behaviour_base * (1 + mult * stress)
     mainstream = pu.status == Status.ON_ROLL
     # Special schools suspend at half the rate; a school's exclusion culture enters suspensions damped.
     at_risk = mainstream + np.float32(0.5) * (pu.status == Status.SPECIAL)
-    hit = m.clocks["suspension"].advance_all(
-        risk * pu.school_exclusion_sqrt * (at_risk * np.float32(p["suspension_hazard"])), pu.uid
-    )
+    at_risk *= np.float32(p["suspension_hazard"])
+    hazard = risk * pu.school_exclusion_sqrt
+    hazard *= at_risk
+    hit = m.clocks["suspension"].advance_all(hazard, pu.uid)
     if len(hit):
         pu.suspensions[hit] += 1
         pu.stress[hit] = np.minimum(pu.stress[hit] + p["stress_from_suspension"], 1.0)
@@ -73,7 +78,8 @@ def responses(m: SchoolExitModel) -> None:
         m.families.trust[fam] = np.maximum(m.families.trust[fam] - 0.05, 0.0)
         pu.sessions_missed[hit] += np.minimum(0.2, pu.sessions_possible[hit] - pu.sessions_missed[hit])
         m.log.record(m, Kind.SUSPENSION, hit)
-    pex_h = hazards.exclusion_hazard(risk, pu.school_exclusion, pu.suspensions, p) * mainstream
+    pex_h = hazards.exclusion_hazard(risk, pu.school_exclusion, pu.suspensions, p)
+    pex_h *= mainstream
     exclude(m, m.clocks["exclusion"].advance_all(pex_h, pu.uid))
 
 
@@ -81,7 +87,7 @@ def _attendance_review(m: SchoolExitModel) -> None:
     pu, p, fam = m.pupils, m.p, m.families
     first, last = next(h for h in tl.HALF_TERMS if h[1] == m.week)
     weeks = last - first + 1
-    persistent = np.flatnonzero((pu.status == Status.ON_ROLL) & (pu.half_term_missed >= 0.1 * weeks))
+    persistent = ((pu.status == Status.ON_ROLL) & (pu.half_term_missed >= 0.1 * weeks)).nonzero()[0]
     pu.half_term_missed[:] = 0.0
     if len(persistent) == 0:
         return
@@ -116,7 +122,7 @@ def exclude(m: SchoolExitModel, idx: np.ndarray) -> None:
 def offrolling(m: SchoolExitModel) -> None:
     """Pressure on costly pupils in schools with a propensity to off-roll, and what families do."""
     pu, p, fam = m.pupils, m.p, m.families
-    idx = np.flatnonzero(pu.school_offroll > 0)  # on a secondary roll (special schools and the rest are 0)
+    idx = (pu.school_offroll > 0).nonzero()[0]  # on a secondary roll (special schools and the rest are 0)
     rate = pu.sessions_missed[idx] / np.maximum(pu.sessions_possible[idx], 1.0)
     cost = hazards.offroll_cost(rate, pu.suspensions[idx], pu.unmet_need[idx], pu.need_intensity[idx], pu.fsm[idx])
     peak = tl.is_peak_pressure(pu.year_group[idx], m.week)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rng import Stream, exponential_multi
+from ..rng import Stream, exponential_keyed, multi_keys
+from ..state import zeros
 
 
 class HazardClock:
@@ -31,9 +32,11 @@ class HazardClock:
         """Add one week of ``hazard`` for pupils ``idx``; return those whose event fires."""
         if len(idx) == 0:
             return idx
-        total = self.total[idx] + hazard
+        total = self.total[idx]  # a copy (fancy indexing): add and reset in place
+        total += hazard
         hit = total >= self.threshold[idx]
-        self.total[idx] = np.where(hit, 0.0, total)
+        total[hit] = 0.0
+        self.total[idx] = total
         fired = idx[hit]
         if len(fired):
             self.fired[fired] += 1
@@ -43,7 +46,7 @@ class HazardClock:
     def advance_all(self, hazard: np.ndarray | float, uid: np.ndarray) -> np.ndarray:
         """As :meth:`advance` for every slot at once (hazard 0 where a pupil is not at risk)."""
         self.total += hazard
-        fired = np.flatnonzero(self.total >= self.threshold)
+        fired = (self.total >= self.threshold).nonzero()[0]
         if len(fired):
             self.total[fired] = 0.0
             self.fired[fired] += 1
@@ -66,9 +69,10 @@ class ClockBank:
     def __init__(self, streams: dict[str, Stream], uid: np.ndarray):
         k, n = len(streams), len(uid)
         self.streams = list(streams.values())
-        self.total = np.zeros((k, n), dtype=np.float64)
-        self.fired = np.zeros((k, n), dtype=np.int32)
+        self.total = zeros((k, n), np.float64)
+        self.fired = zeros((k, n), np.int32)
         self.threshold = np.empty((k, n), dtype=np.float64)
+        self._first_keys = multi_keys(self.streams, 0)  # every new child's thresholds use counter 0
         self.clocks: dict[str, HazardClock] = {}
         for i, (name, stream) in enumerate(streams.items()):
             self.threshold[i] = stream.exponential(uid, 0)
@@ -80,4 +84,4 @@ class ClockBank:
             return
         self.total[:, slots] = 0.0
         self.fired[:, slots] = 0
-        self.threshold[:, slots] = exponential_multi(self.streams, uid[slots], 0)
+        self.threshold[:, slots] = exponential_keyed(*self._first_keys, uid[slots])

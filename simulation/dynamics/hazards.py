@@ -23,19 +23,38 @@ def behaviour_risk(fsm, sen, need, stress, secondary, p: dict) -> np.ndarray:
 def escalation(suspensions, elasticity: float) -> np.ndarray:
     """(1 + suspensions this year) ** elasticity; computed only where there were suspensions."""
     out = np.ones(len(suspensions), dtype=np.float32)
-    some = np.flatnonzero(suspensions)
+    some = (suspensions != 0).nonzero()[0]  # (a bool mask's nonzero is ~10x an int16 column's)
     out[some] = np.power(1.0 + suspensions[some], elasticity)
     return out
 
 
 def exclusion_hazard(risk, school_propensity, suspensions, p: dict) -> np.ndarray:
-    """Permanent exclusion escalates with this year's suspensions (elasticity ``pex_escalation``)."""
-    return p["pex_hazard"] * risk * school_propensity * escalation(suspensions, p["pex_escalation"])
+    """Permanent exclusion escalates with this year's suspensions (elasticity ``pex_escalation``).
+
+    The same numbers as ``p * risk * propensity * escalation(...)``: the factor is exactly 1 for
+    the many pupils with no suspension, so only the suspended few are multiplied (in float32, as
+    :func:`escalation` holds the factor)."""
+    hazard = p["pex_hazard"] * risk * school_propensity
+    some = (np.asarray(suspensions) != 0).nonzero()[0]  # (a bool mask's nonzero is ~10x an int16 column's)
+    hazard[some] *= np.power(1.0 + suspensions[some], p["pex_escalation"]).astype(np.float32)
+    return hazard
 
 
 def offroll_cost(absence_rate, suspensions, unmet, intensity, fsm) -> np.ndarray:
-    """How costly a pupil looks to a school chasing results: absence, behaviour, need, disadvantage."""
-    return 2.0 * absence_rate + 0.5 * np.minimum(suspensions, 4) + unmet + 0.5 * intensity + 0.2 * fsm
+    """How costly a pupil looks to a school chasing results: absence, behaviour, need, disadvantage.
+
+    ``2 * absence_rate + 0.5 * min(suspensions, 4) + unmet + 0.5 * intensity + 0.2 * fsm``, summed
+    left to right. With integer suspension counts (as in the model) the sum is float64 from its
+    second term on, so it is accumulated in place in one float64 array: the same numbers, at a
+    third of the time of the expression's chain of mixed float32/float64 temporaries."""
+    cost = np.minimum(suspensions, 4) * 0.5
+    if not isinstance(cost, np.ndarray) or cost.dtype != np.float64:
+        return 2.0 * absence_rate + 0.5 * np.minimum(suspensions, 4) + unmet + 0.5 * intensity + 0.2 * fsm
+    cost += 2.0 * absence_rate  # (addition commutes: this is 2 * rate + 0.5 * min(...))
+    cost += unmet
+    cost += 0.5 * intensity
+    cost += 0.2 * fsm
+    return cost
 
 
 def pressure_hazard(propensity, peak, cost, p: dict) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 
@@ -42,9 +44,14 @@ class DueCalendar:
         if (weeks == first).all():  # the usual case: one week for the whole batch
             self._weeks.setdefault(first, []).append((slots, uids))
             return
-        for week in np.unique(weeks).tolist():
-            sel = weeks == week
-            self._weeks.setdefault(week, []).append((slots[sel], uids[sel]))
+        # Several weeks (e.g. CAMHS waits): sort once by week and file each run of equal weeks as a
+        # slice, rather than a mask and two selections per distinct week. (Order within a week does
+        # not matter: due() sorts.)
+        order = np.argsort(weeks, kind="stable")
+        by_week, slots, uids = weeks[order], slots[order], uids[order]
+        bounds = [0, *((by_week[1:] != by_week[:-1]).nonzero()[0] + 1).tolist(), len(by_week)]
+        for start, end in itertools.pairwise(bounds):
+            self._weeks.setdefault(int(by_week[start]), []).append((slots[start:end], uids[start:end]))
 
     def due(self, week: int, uid: np.ndarray, column: np.ndarray) -> np.ndarray:
         """Slots due in ``week`` whose child and due week are unchanged since filing, in slot order."""

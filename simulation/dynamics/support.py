@@ -19,7 +19,7 @@ def share_met(school: np.ndarray, tier: np.ndarray, demand: np.ndarray, capacity
     demand get 1.
     """
     share = np.ones(len(school), dtype=np.float64)
-    groups = [np.flatnonzero(tier == level) for level in (TIER_EHCP, TIER_SEN, TIER_PASTORAL)]
+    groups = [(tier == level).nonzero()[0] for level in (TIER_EHCP, TIER_SEN, TIER_PASTORAL)]
     for rows, got in zip(groups, share_by_tier([(school[g], demand[g]) for g in groups], capacity), strict=True):
         share[rows] = got
     return share

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import simulation
-from simulation.population import PopulationSpec, build_population
+from simulation.population import PopulationSpec, build_population, choice_cdf, weighted_choice
 from simulation.state import SEN, Phase, Status
 
 N = 20_000
@@ -143,3 +143,14 @@ def test_population_spec_validates(changes, message):
 def test_scale_must_be_in_the_unit_interval(scale):
     with pytest.raises(ValueError, match="scale"):
         PopulationSpec().scaled(scale)
+
+
+@pytest.mark.parametrize("weights", [(0.315, 0.213, 0.207, 0.106, 0.06, 0.099), (0.0, 2.0, 0.0, 1.0), (1.0,)])
+@pytest.mark.parametrize("size", [0, 1, 7, 500])
+def test_weighted_choice_draws_what_numpy_choice_draws(weights, size):
+    values = np.arange(1, len(weights) + 1, dtype=np.int8)
+    ours, numpys = np.random.default_rng(3), np.random.default_rng(3)
+    got = weighted_choice(ours, values, choice_cdf(weights), size)
+    want = numpys.choice(values, size=size, p=np.asarray(weights) / np.sum(weights))
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert ours.random() == numpys.random()  # and leaves the generator where numpy leaves it

@@ -99,3 +99,18 @@ def test_generators_are_reproducible_and_distinct_by_counter():
 
 def test_empty_ids_give_no_draws():
     assert len(Stream(1, "e").uniform(np.zeros(0, dtype=np.int64), 3)) == 0
+
+
+def test_few_ids_give_the_numbers_many_ids_give():
+    # Up to a few ids are drawn in Python integers, more in numpy: both must give the same numbers.
+    stream = Stream(11, "few")
+    ids = np.array([0, 1, 7919, 2**24 + 3, 2**40 + 5, 2**62 + 9, 123456789, 42, 5, 6, 77, 2**31], dtype=np.int64)
+    counters = np.array([0, 3, 1, 2**20, 7, 0, 5, 9, 4, 4, 2, 1], dtype=np.int32)
+    many = stream.uniform(ids, 17)
+    many_by_counter = stream.uniform(ids, counters)
+    many_rows = stream.uniforms(ids, (3, 4, 5))
+    for k in range(1, 9):
+        np.testing.assert_array_equal(stream.uniform(ids[:k], 17), many[:k])
+        np.testing.assert_array_equal(stream.uniform(ids[:k], counters[:k]), many_by_counter[:k])
+        np.testing.assert_array_equal(stream.uniforms(ids[:k], (3, 4, 5)), many_rows[:, :k])
+        np.testing.assert_array_equal(stream.exponential(ids[:k], 17), -np.log1p(-many[:k]))
