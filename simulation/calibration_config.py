@@ -9,6 +9,7 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     seeds = 2                    # model runs per particle (fresh seeds; the particle's value is their mean)
     epsilon_quantile = 0.5       # share of particles kept each generation (the tolerance is the largest kept distance)
     mcmc_steps = 5               # at most this many Metropolis-Hastings steps per generation
+    reseed_kept = false          # re-run kept particles on fresh seeds each generation (their value: mean of all)
     noise_runs = 12              # runs at the scenario's parameters measuring each statistic's seed noise
     predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
     # stopping rules (may change between a killed job and its resumption):
@@ -83,6 +84,7 @@ _TOP = {
     "min_acceptance",
     "predictive",
     "noise_runs",
+    "reseed_kept",
 }
 _TABLES = {"model", "parameters", "scale_check"}
 _MODEL_KEYS = {"scenario", "scale", "years", "burn_in", "function"}
@@ -127,6 +129,7 @@ class Calibration:
     scenario: object = None  # the Scenario run (without a posterior of its own)
     scale_check: tuple[float, int] | None = None  # (larger scale, seeds)
     description: str = ""
+    reseed_kept: bool = False
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -147,6 +150,8 @@ class Calibration:
             "mcmc_steps": self.mcmc_steps,
             "epsilon_quantile": self.epsilon_quantile,
             "noise_runs": self.noise_runs,
+            # Only when on, so that files written before the setting existed keep their identity.
+            **({"reseed_kept": True} if self.reseed_kept else {}),
         }
 
     def _bounds(self):
@@ -202,6 +207,10 @@ def load_calibration(path: str | Path) -> Calibration:
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
             _fail(path, f"{key} = {value!r} (allowed: a number from {low:g} to {high:g})")
         common[key] = float(value)
+    reseed = raw.get("reseed_kept", False)
+    if not isinstance(reseed, bool):
+        _fail(path, f"reseed_kept = {reseed!r} (allowed: true or false)")
+    common["reseed_kept"] = reseed
     if not isinstance(raw.get("targets"), str):
         _fail(path, 'targets: give the targets CSV, e.g. targets = "targets.csv"')
     targets = load_targets((path.parent / raw["targets"]).resolve(), path)
