@@ -64,7 +64,7 @@ L = "lever"
 # fmt: off
 _PARAMS: list[Param] = [
     # --- attendance --------------------------------------------------------------------------------
-    _p("absence_base", 0.016, 0.01, 0.06, "share of sessions", U, "DfE pupil absence: pre-pandemic overall absence 4.7%; MECHANISMS q0",
+    _p("absence_base", 0.016, 0.01, 0.06, "share of sessions", U, "hand-tuned with illness spells to DfE 2023/24 overall absence 7.1% (MECHANISMS q0 included illness)",
        "Steady weekly absence share (all reasons but illness spells) of a pupil with average propensity."),
     _p("illness_spell_rate", 0.052, 0.02, 0.12, "per week", U, "DfE pupil absence 2023/24: illness 3.5% of sessions (rate x share); " + A,
        "Weekly hazard of an illness spell for a pupil of average propensity (scaled like the steady share)."),
@@ -249,7 +249,7 @@ _PARAMS: list[Param] = [
        "No-choice exits in holidays relative to term time (school is felt in term)."),
     _p("ehe_fines_push", 0.5, 0.0, 1.0, "ratio per fine", U, A + " (MECHANISMS psi_fine)",
        "Extra no-choice hazard per fine the family has received."),
-    _p("ehe_return_hazard", 0.0065, 0.005, 0.0115, "per term week", U, "DERIVED from DfE stock-flow: 0.31 a year (MECHANISMS h_r0)",
+    _p("ehe_return_hazard", 0.0065, 0.005, 0.0115, "per term week", U, "DERIVED from DfE stock-flow: 0.31 a year (MECHANISMS h_r0); hand-tuned down from 0.00713 to the 2023-24 EHE stocks",
        "Weekly hazard of returning to school from EHE."),
     _p("return_mult_coerced", 2.0, 1.0, 3.0, "ratio", U, A,
        "Return multiplier for coerced home education."),
