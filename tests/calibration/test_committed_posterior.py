@@ -23,7 +23,7 @@ def test_posterior_predictive_medians_still_fall_in_the_published_ranges():
     # (2) No target drifts: each median stays inside the 5-95% band of the committed 100-run
     #     posterior predictive; a median of 16 draws falls outside that band with probability
     #     about 1e-6 per target when nothing changed.
-    # The bar (80% of targets in range) is not met by this posterior: 12 of 25
+    # The bar (80% of targets in range) is not met by this posterior: 16 of 25
     # (calibration/README.md says why); this test guards what it does reproduce.
     cal = load_calibration(ROOT / "calibration" / "config.toml")
     post = load_posterior(ROOT / "calibration" / "posterior.csv")
