@@ -151,17 +151,14 @@ class Generation:
     runs: int
     acceptance: float  # share of MCMC moves accepted (1 for the prior draws)
     steps: int  # MCMC steps
-    evaluations: np.ndarray | None = None  # seed batches behind each particle's value (None: one each)
-
-    def batches(self) -> np.ndarray:
-        return np.ones(len(self.theta), dtype=np.int64) if self.evaluations is None else self.evaluations
+    evaluations: np.ndarray  # seed batches behind each particle's value (more than 1 only with reseed_kept)
 
 
 def _write_generation(out: Path, t: int, cal: Calibration, g: Generation) -> None:
     from .store import write_json, write_table
 
     df = pd.DataFrame(g.theta, columns=list(cal.prior.names))
-    df.insert(0, "evaluations", g.batches())
+    df.insert(0, "evaluations", g.evaluations)
     df.insert(0, "distance", g.distances)
     df.insert(0, "weight", equal_weights(len(df)))
     df.insert(0, "particle", np.arange(len(df)))
@@ -196,7 +193,7 @@ def _read_generations(out: Path, cal: Calibration) -> list[Generation]:
                 int(meta["runs"]),
                 float(meta["acceptance"]),
                 int(meta["steps"]),
-                df["evaluations"].to_numpy(np.int64) if "evaluations" in df else None,
+                df["evaluations"].to_numpy(np.int64) if "evaluations" in df else np.ones(len(df), np.int64),
             )
         )
         t += 1
@@ -236,7 +233,7 @@ def _first_generation(cal, executor, store, fit, runs_left) -> Generation | None
     seeds = rng.integers(0, _SEED_SPACE, size=(n, cal.seeds))
     vals = _evaluate(cal, theta, seeds, executor, store)
     d = abc_smc.distance(vals[:, fit.index], *fit.bounds)
-    return Generation(theta, d, vals, np.inf, n, n * cal.seeds, 1.0, 0)
+    return Generation(theta, d, vals, np.inf, n, n * cal.seeds, 1.0, 0, np.ones(n, dtype=np.int64))
 
 
 def walk_scale(acceptances: list[float]) -> float:
@@ -259,16 +256,16 @@ def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress, wa
     n_keep = min(n - 1, max(2, round(cal.epsilon_quantile * n)))
     order = np.argsort(prev.distances, kind="stable")
     keep = order[:n_keep]
-    runs = 0
+    values, distances, evaluations, runs = prev.values, prev.distances, prev.evaluations, 0
     if cal.reseed_kept:
         if n_keep * cal.seeds > runs_left:
             return None
-        prev, runs = _reseed(cal, t, prev, keep, executor, store, fit), n_keep * cal.seeds
-    epsilon = float(prev.distances[keep].max())
+        values, distances, evaluations = _reseed(cal, t, prev, keep, executor, store, fit)
+        runs = n_keep * cal.seeds
+    epsilon = float(distances[keep].max())
     refill = _rng(cal, t, 0).choice(keep, size=n - n_keep, replace=True)
     source = np.concatenate([keep, refill])
-    theta, d, vals = prev.theta[source].copy(), prev.distances[source].copy(), prev.values[source].copy()
-    batches = prev.batches()[source].copy()
+    theta, d, vals, batches = prev.theta[source], distances[source], values[source], evaluations[source]  # copies
     moving = np.arange(n_keep, n)
     cov = abc_smc.mcmc_covariance(prev.theta[keep], cal.prior) * walk_scale
     proposals = accepted = 0
@@ -304,25 +301,24 @@ def _next_generation(cal, t, prev, executor, store, fit, runs_left, progress, wa
                 f"moves accepted ({runs} runs, {time.perf_counter() - t0:.0f} s)"
             )
     acceptance = accepted / proposals
-    return Generation(theta, d, vals, epsilon, proposals, runs, acceptance, steps, batches if cal.reseed_kept else None)
+    return Generation(theta, d, vals, epsilon, proposals, runs, acceptance, steps, batches)
 
 
-def _reseed(cal, t, prev: Generation, keep: np.ndarray, executor, store, fit) -> Generation:
-    """The kept particles run again on fresh seeds; each one's value becomes the mean over every
-    seed it has run on. Without this, a particle kept for a lucky draw keeps that draw, and the
-    population fills with luck (measured: 1.05 on the particles' own seeds, 1.41 on fresh ones)."""
+def _reseed(cal, t, prev: Generation, keep: np.ndarray, executor, store, fit):
+    """(values, distances, evaluations) of ``prev`` after its kept particles ran again on fresh
+    seeds: each one's value becomes the mean over every seed it has run on. Without this, a
+    particle kept for a lucky draw keeps that draw, and the population fills with luck
+    (measured: 1.05 on the particles' own seeds, 1.41 on fresh ones)."""
     seeds = np.random.default_rng([cal.seed, t, 0, 1]).integers(0, _SEED_SPACE, size=(len(keep), cal.seeds))
     fresh = _evaluate(cal, prev.theta[keep], seeds, executor, store)
-    k = prev.batches()[keep]
+    k = prev.evaluations[keep]
     old = prev.values[keep]
     pooled = np.where(np.isnan(fresh), old, (old * k[:, None] + fresh) / (k[:, None] + 1))
-    values, distances, batches = prev.values.copy(), prev.distances.copy(), prev.batches().copy()
+    values, distances, evaluations = prev.values.copy(), prev.distances.copy(), prev.evaluations.copy()
     values[keep] = pooled
     distances[keep] = abc_smc.distance(pooled[:, fit.index], *fit.bounds)
-    batches[keep] = k + 1
-    return Generation(
-        prev.theta, distances, values, prev.epsilon, prev.proposals, prev.runs, prev.acceptance, prev.steps, batches
-    )
+    evaluations[keep] = k + 1
+    return values, distances, evaluations
 
 
 @dataclass(frozen=True)

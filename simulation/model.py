@@ -315,11 +315,10 @@ class SchoolExitModel(mesa.Model):
         )
         # Illness spells: short, random and common, they make persistent absence a matter of luck
         # for many pupils as well as of a high steady propensity (DfE: illness is half of all absence).
-        spell_hazard = pu.base_absence * np.float32(p["illness_spell_rate"] / p["absence_base"])
-        ill = self.clocks["illness"].advance_all(spell_hazard * on_roll, pu.uid)
+        on_roll = on_roll.astype(np.float32)
+        ill = self.clocks["illness"].advance_all(pu.illness_hazard * on_roll, pu.uid)
         q[ill] = np.minimum(q[ill] + np.float32(p["illness_spell_absence"]), 1.0)
         pu.absence[:] = q
-        on_roll = on_roll.astype(np.float32)
         missed = q * on_roll
         pu.sessions_possible[:] += on_roll
         pu.sessions_missed[:] += missed

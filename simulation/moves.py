@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 
 OUT_OF_EDUCATION = (Status.S19, Status.EHE, Status.CME)
 # Columns :func:`refill` always writes itself: drawn characteristics and the constants derived from them.
+_CHARACTERISTICS = ("year_group", "female", "fsm", "social_care", "sen", "need", "need_intensity")
 _DRAWN = (
-    "year_group", "female", "fsm", "social_care", "sen", "need", "need_intensity",
+    *_CHARACTERISTICS,
     "vulnerability", "absence_propensity", "behaviour_frailty",
-    "base_absence", "behaviour_base", "genuine_ehe_hazard",
+    "base_absence", "illness_hazard", "behaviour_base", "genuine_ehe_hazard",
 )  # fmt: skip
 # What a new child's row holds before its characteristics are drawn: every other column except identity.
 _NEW_CHILD = {
@@ -42,7 +43,6 @@ _NEW_CHILD = {
     for name in PUPIL_COLUMNS
     if name not in ("generation", "uid", *_DRAWN)
 }
-_CHARACTERISTICS = ("year_group", "female", "fsm", "social_care", "sen", "need", "need_intensity")
 
 
 def move(
@@ -251,6 +251,7 @@ def refresh_constants(m: SchoolExitModel, slots: np.ndarray | slice = slice(None
         p["absence_mult_fsm"],
         p["absence_mult_sen"],
     )
+    pu.illness_hazard[slots] = pu.base_absence[slots] * np.float32(p["illness_spell_rate"] / p["absence_base"])
     pu.behaviour_base[slots] = pu.behaviour_frailty[slots] * behaviour_static_risk(
         pu.fsm[slots], pu.sen[slots], pu.need[slots], pu.year_group[slots] >= 7, p
     )

@@ -137,14 +137,6 @@ class Stream:
         return np.random.default_rng(seq)
 
 
-def exponential_multi(streams: list[Stream], ids: np.ndarray, counter: int) -> np.ndarray:
-    """``streams[i].exponential(ids, counter)`` for every stream at once, as rows of one array.
-
-    Same numbers as the one-stream calls; one pass of the mixer instead of one per stream."""
-    keys, salts = multi_keys(streams, counter)
-    return exponential_keyed(keys, salts, ids)
-
-
 def multi_keys(streams: list[Stream], counter: int) -> tuple[np.ndarray, np.ndarray]:
     """The per-stream halves of the hash for :func:`exponential_keyed` (a caller drawing with the
     same streams and counter every week keeps them, rather than re-mixing them each time)."""
@@ -154,7 +146,9 @@ def multi_keys(streams: list[Stream], counter: int) -> tuple[np.ndarray, np.ndar
 
 
 def exponential_keyed(keys: np.ndarray, salts: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """:func:`exponential_multi` given :func:`multi_keys` of its streams and counter."""
+    """``streams[i].exponential(ids, counter)`` for every stream at once, as rows of one array,
+    given ``multi_keys(streams, counter)``: the same numbers as the one-stream calls, with one pass
+    of the mixer instead of one per stream."""
     ids = np.atleast_1d(np.asarray(ids)).astype(np.uint64)
     x = ids[None, :] + keys[:, None]
     x *= _GOLDEN

@@ -174,6 +174,7 @@ PUPIL_COLUMNS: dict[str, type] = {
     "absence_propensity": np.float32,  # mean 1, lognormal
     "behaviour_frailty": np.float32,  # mean 1, gamma
     "base_absence": np.float32,  # absence share before stress, from propensity, FSM and SEN
+    "illness_hazard": np.float32,  # weekly hazard of an illness spell, scaled like base_absence
     "behaviour_base": np.float32,  # frailty x relative risks fixed by who the pupil is
     "genuine_ehe_hazard": np.float32,  # weekly hazard of choosing home education from preference
     # where the pupil is

@@ -20,20 +20,11 @@ def behaviour_risk(fsm, sen, need, stress, secondary, p: dict) -> np.ndarray:
     return behaviour_static_risk(fsm, sen, need, secondary, p) * (1.0 + p["behaviour_stress_mult"] * stress)
 
 
-def escalation(suspensions, elasticity: float) -> np.ndarray:
-    """(1 + suspensions this year) ** elasticity; computed only where there were suspensions."""
-    out = np.ones(len(suspensions), dtype=np.float32)
-    some = (suspensions != 0).nonzero()[0]  # (a bool mask's nonzero is ~10x an int16 column's)
-    out[some] = np.power(1.0 + suspensions[some], elasticity)
-    return out
-
-
 def exclusion_hazard(risk, school_propensity, suspensions, p: dict) -> np.ndarray:
     """Permanent exclusion escalates with this year's suspensions (elasticity ``pex_escalation``).
 
-    The same numbers as ``p * risk * propensity * escalation(...)``: the factor is exactly 1 for
-    the many pupils with no suspension, so only the suspended few are multiplied (in float32, as
-    :func:`escalation` holds the factor)."""
+    The factor ``(1 + suspensions) ** elasticity`` is exactly 1 for the many pupils with no
+    suspension, so only the suspended few are multiplied (by the factor in float32)."""
     hazard = p["pex_hazard"] * risk * school_propensity
     some = (np.asarray(suspensions) != 0).nonzero()[0]  # (a bool mask's nonzero is ~10x an int16 column's)
     hazard[some] *= np.power(1.0 + suspensions[some], p["pex_escalation"]).astype(np.float32)
@@ -44,12 +35,10 @@ def offroll_cost(absence_rate, suspensions, unmet, intensity, fsm) -> np.ndarray
     """How costly a pupil looks to a school chasing results: absence, behaviour, need, disadvantage.
 
     ``2 * absence_rate + 0.5 * min(suspensions, 4) + unmet + 0.5 * intensity + 0.2 * fsm``, summed
-    left to right. With integer suspension counts (as in the model) the sum is float64 from its
-    second term on, so it is accumulated in place in one float64 array: the same numbers, at a
-    third of the time of the expression's chain of mixed float32/float64 temporaries."""
-    cost = np.minimum(suspensions, 4) * 0.5
-    if not isinstance(cost, np.ndarray) or cost.dtype != np.float64:
-        return 2.0 * absence_rate + 0.5 * np.minimum(suspensions, 4) + unmet + 0.5 * intensity + 0.2 * fsm
+    left to right. Suspensions are integer counts, so the sum is float64 from its second term on:
+    it is accumulated in place in one float64 array, the same numbers at a third of the time of
+    the expression's chain of mixed float32/float64 temporaries."""
+    cost = np.minimum(suspensions, 4) * 0.5  # float64: an integer array times a Python float
     cost += 2.0 * absence_rate  # (addition commutes: this is 2 * rate + 0.5 * min(...))
     cost += unmet
     cost += 0.5 * intensity
@@ -120,7 +109,6 @@ __all__ = [
     "choose_form",
     "ehcp_request_hazard",
     "ehe_hazards",
-    "escalation",
     "exclusion_hazard",
     "genuine_ehe_hazard",
     "no_choice_ehe_hazard",
