@@ -12,6 +12,7 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     reseed_kept = false          # re-run kept particles on fresh seeds each generation (their value: mean of all)
     noise_runs = 12              # runs at the scenario's parameters measuring each statistic's seed noise
     predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
+    predictive_scale = 1.0       # their population scale (default: model.scale); the scale scenarios run at
     # stopping rules (may change between a killed job and its resumption):
     generations = 8              # at most this many generations
     max_runs = 20000             # at most this many model runs in all
@@ -83,6 +84,7 @@ _TOP = {
     "max_runs",
     "min_acceptance",
     "predictive",
+    "predictive_scale",
     "noise_runs",
     "reseed_kept",
 }
@@ -130,6 +132,7 @@ class Calibration:
     scale_check: tuple[float, int] | None = None  # (larger scale, seeds)
     description: str = ""
     reseed_kept: bool = False
+    predictive_scale: float | None = None  # None: the calibration's own scale
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -242,6 +245,8 @@ def _function_calibration(path, model, params, bounds, targets, common) -> Calib
         _fail(path, f"model.function: {exc}")
     if params.get("names") or not bounds:
         _fail(path, "parameters.bounds: a function model has no registry; give [low, high] for every parameter")
+    if "predictive_scale" in common["raw"]:
+        _fail(path, "predictive_scale: a function model has no population to scale")
     names = tuple(bounds)
     prior = UniformPrior(names, *(np.array([bounds[n][i] for n in names], dtype=float) for i in (0, 1)))
     return Calibration(
@@ -284,11 +289,15 @@ def _model_calibration(path, model, params, bounds, targets, scale_check, common
         if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 1000:
             _fail(path, f"scale_check.seeds = {n!r} (allowed: whole number 2 to 1000)")
         check = (float(s), n)
+    pscale = common["raw"].get("predictive_scale")
+    if pscale is not None and (isinstance(pscale, bool) or not isinstance(pscale, int | float) or not 0 < pscale <= 1):
+        _fail(path, f"predictive_scale = {pscale!r} (allowed: a number above 0, at most 1)")
     return Calibration(
         targets=targets,
         prior=prior,
         integer=tuple(PARAMS[n].integer for n in names),
         scenario=scenario,
         scale_check=check,
+        predictive_scale=None if pscale is None else float(pscale),
         **common,
     )

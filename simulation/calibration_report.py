@@ -30,6 +30,11 @@ def load(results_dir: Path) -> tuple[dict[str, pd.DataFrame], dict]:
     )
 
 
+def _at_scale(manifest: dict) -> str:
+    scale = manifest.get("predictive_scale")
+    return "" if scale is None else f" at scale {scale:g}"
+
+
 def misfit_reasons(path: Path = MISFITS_CSV) -> dict[str, str]:
     if not path.is_file():
         return {}
@@ -262,7 +267,7 @@ def build_report(results_dir: str | Path) -> Path:
         "<h1>How well does the model reproduce what is published?</h1>",
         f"<p>ABC-SMC fitted {len(summary)} uncertain parameters to {len(fitted)} published England figures: "
         f"{manifest.get('generations')} generations, {manifest.get('runs')} model runs plus "
-        f"{manifest.get('predictive_runs')} posterior-predictive runs "
+        f"{manifest.get('predictive_runs')} posterior-predictive runs{_at_scale(manifest)} "
         f"(stopped by: {html.escape(str(manifest.get('stopped_by')))}). "
         f"<b>{int(fitted['in_range'].sum())} of {len(fitted)} fitted targets</b> lie within their published range "
         "under the "

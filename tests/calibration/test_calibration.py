@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
@@ -223,3 +225,50 @@ def test_reseeding_pools_the_kept_particles_seeds(toy_config, tmp_path):
 def test_reseed_kept_must_be_true_or_false(toy_config):
     with pytest.raises(CalibrationError, match=r"reseed_kept = 1 \(allowed: true or false\)"):
         load_calibration(toy_config(reseed_kept="1"))
+
+
+def _model_config(tmp_path, extra: str = "") -> Path:
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "cal.toml"
+    text = MODEL_CONFIG.format(
+        targets=root / "calibration" / "targets.csv",
+        scenario=root / "scenarios" / "baseline.toml",
+        names='["absence_base"]',
+        bounds="",
+    )
+    path.write_text(extra + "\n" + text)
+    return path
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", '"full"', "true"])
+def test_predictive_scale_is_checked(tmp_path, value):
+    path = _model_config(tmp_path, f"predictive_scale = {value}")
+    allowed = r"predictive_scale = .* \(allowed: a number above 0, at most 1\)"
+    with pytest.raises(CalibrationError, match=allowed) as err:
+        load_calibration(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_function_model_has_no_predictive_scale(toy_config):
+    with pytest.raises(CalibrationError, match="predictive_scale: a function model has no population"):
+        load_calibration(toy_config(predictive_scale="1.0"))
+
+
+def test_the_predictive_runs_at_its_own_scale(tmp_path, monkeypatch):
+    from simulation import calibration as calmod
+
+    seen = {}
+
+    def fake_run_each(cal, thetas, seeds, executor, store, progress, what, scenario=None):
+        seen["scale"] = scenario.scale
+        seen["what"] = what
+        return np.zeros((len(thetas), len(cal.targets)))
+
+    monkeypatch.setattr(calmod, "_run_each", fake_run_each)
+    final = calmod.Generation(np.array([[0.02], [0.03]]), np.zeros(2), np.zeros((2, 30)), 1.0, 2, 4, 0.5, 1, np.ones(2))
+    cal = load_calibration(_model_config(tmp_path, "predictive = 3\npredictive_scale = 0.5"))
+    assert calmod._predictive(cal, final, 4, None, None, False).shape == (3, len(cal.targets))
+    assert seen == {"scale": 0.5, "what": "posterior predictive at scale 0.5"}
+    default = load_calibration(_model_config(tmp_path, "predictive = 3"))
+    calmod._predictive(default, final, 4, None, None, False)
+    assert seen["scale"] == default.scenario.scale == 0.05
