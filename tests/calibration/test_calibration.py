@@ -272,3 +272,10 @@ def test_the_predictive_runs_at_its_own_scale(tmp_path, monkeypatch):
     default = load_calibration(_model_config(tmp_path, "predictive = 3"))
     calmod._predictive(default, final, 4, None, None, False)
     assert seen["scale"] == default.scenario.scale == 0.05
+    # predictive.csv keeps the same draws at the calibration's own scale too, for the committed-posterior test
+    headline = calmod._predictive(cal, final, 4, None, None, False)
+    table = calmod._predictive_tables(cal, final, 4, None, None, False, headline)
+    assert table.groupby("scale")["draw"].apply(list).to_dict() == {0.05: [0, 1, 2], 0.5: [0, 1, 2]}
+    assert set(table.columns) == {"draw", "scale", *cal.targets["id"]}
+    same = calmod._predictive_tables(default, final, 4, None, None, False, headline)
+    assert list(same["scale"]) == [0.05] * 3

@@ -17,18 +17,20 @@ DRAWS = 16
 
 
 def test_posterior_predictive_medians_still_fall_in_the_published_ranges():
-    # 16 posterior draws at the calibration scale (20,000 pupils, 1 + 2 years), fresh seeds.
-    # (1) Every fitted target the committed posterior predictive had in range is still in range
-    #     for at least all but 2 of them (16 draws against 100: a target near the edge may flip).
-    # (2) No target drifts: each median stays inside the 5-95% band of the committed 100-run
-    #     posterior predictive; a median of 16 draws falls outside that band with probability
-    #     about 1e-6 per target when nothing changed.
-    # The bar (80% of targets in range) is not met by this posterior: 16 of 25
-    # (calibration/README.md says why); this test guards what it does reproduce.
+    # 16 posterior draws at the calibration scale (20,000 pupils, 1 + 2 years), fresh seeds, against
+    # the committed posterior-predictive runs at that same scale (predictive.csv keeps them beside
+    # the full-scale runs that calibration/fit.csv summarises).
+    # (1) Every fitted target whose committed median was in range is still in range for at least
+    #     all but 2 of them (16 draws against 200: a target near the edge may flip).
+    # (2) No target drifts: each median stays inside the 5-95% band of the committed runs; a median
+    #     of 16 draws falls outside that band with probability about 1e-6 per target when nothing
+    #     changed.
     cal = load_calibration(ROOT / "calibration" / "config.toml")
     post = load_posterior(ROOT / "calibration" / "posterior.csv")
     assert post.names == cal.prior.names
-    committed = pd.read_csv(ROOT / "calibration" / "fit.csv").set_index("id")
+    committed = pd.read_csv(ROOT / "calibration" / "predictive.csv")
+    committed = committed[np.isclose(committed["scale"], cal.scenario.scale)]
+    assert len(committed) >= 100
     rng = np.random.default_rng(7)
     idx = rng.choice(len(post.weights), size=DRAWS, p=post.weights)
     seeds = (10_000 + np.arange(DRAWS)).reshape(-1, 1)
@@ -42,11 +44,9 @@ def test_posterior_predictive_medians_still_fall_in_the_published_ranges():
     assert not report.failed
     medians = pd.DataFrame([report.outcomes[t.key].value for t in tasks]).median()
     fit = cal.targets[cal.targets["role"] == "fit"]
-    was_in = [r for r in fit.itertuples() if committed.loc[r.id, "in_range"]]
+    was_in = [r for r in fit.itertuples() if r.low <= committed[r.id].median() <= r.high]
     still_in = [r.id for r in was_in if r.low <= medians[r.id] <= r.high]
     assert len(still_in) >= len(was_in) - 2, f"in range now: {still_in}"
     for r in fit.itertuples():
-        lo, hi = committed.loc[r.id, "predictive_p5"], committed.loc[r.id, "predictive_p95"]
-        assert lo <= medians[r.id] <= hi, (
-            f"{r.id}: median {medians[r.id]:.3g} outside the committed [{lo:.3g}, {hi:.3g}]"
-        )
+        lo, hi = committed[r.id].quantile([0.05, 0.95])
+        assert lo <= medians[r.id] <= hi, f"{r.id}: median {medians[r.id]:.3g} outside committed [{lo:.3g}, {hi:.3g}]"
