@@ -384,9 +384,7 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
     predictive = _predictive(cal, final, len(gens) - 1, executor, store, progress)
     every_draw = _predictive_tables(cal, final, len(gens) - 1, executor, store, progress, predictive)
     scale_check = _scale_check(cal, executor, store, progress) if cal.scale_check else None
-    tables = _tables(cal, gens, final, predictive, scale_check)
-    if len(predictive):
-        tables["predictive"] = every_draw
+    tables = _tables(cal, gens, final, predictive, every_draw, scale_check)
     tables["noise"] = noise
     for name, table in tables.items():
         st.write_table(table, out, name)
@@ -402,7 +400,7 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
         "stopped_by": stop,
         "runs": int(sum(g.runs for g in gens)),
         "predictive_runs": cal.predictive,
-        "predictive_scale": predictive_scale(cal),
+        "predictive_scale": cal.predictive_scale,
         "command": command,
         "executor": executor.describe(),
         "environment": env,
@@ -462,13 +460,6 @@ def _noise_pilot(cal: Calibration, executor, store, progress) -> pd.DataFrame:
     )
 
 
-def predictive_scale(cal: Calibration) -> float | None:
-    """The population scale of the posterior-predictive runs (None for a function model)."""
-    if cal.scenario is None:
-        return None
-    return cal.predictive_scale if cal.predictive_scale is not None else cal.scenario.scale
-
-
 def _predictive(cal: Calibration, final: Generation, generation: int, executor, store, progress) -> np.ndarray:
     """Posterior-predictive values (draws x targets): particles by weight, one fresh seed each
     (seeds named by the final generation, so they are fresh for every posterior).
@@ -477,7 +468,7 @@ def _predictive(cal: Calibration, final: Generation, generation: int, executor, 
     what a scenario at that scale would report. A rate from a few events cannot be judged small:
     at quarter scale the LA has about 10 tribunal hearings a year, so a year's win rate is 90%
     or 100%, never inside the published 96-99%."""
-    return _predictive_at(cal, final, generation, executor, store, progress, predictive_scale(cal))
+    return _predictive_at(cal, final, generation, executor, store, progress, cal.predictive_scale)
 
 
 def _predictive_at(cal, final, generation, executor, store, progress, scale) -> np.ndarray:
@@ -499,8 +490,8 @@ def _predictive_tables(cal, final, generation, executor, store, progress, headli
     the calibration's own, the same draws and seeds at the calibration scale too (cheap), so that
     a test can check the committed posterior at the small scale it was fitted at."""
     own = None if cal.scenario is None else cal.scenario.scale
-    parts = [(predictive_scale(cal), headline)]
-    if own != predictive_scale(cal) and len(headline):
+    parts = [(cal.predictive_scale, headline)]
+    if own != cal.predictive_scale and len(headline):
         parts.append((own, _predictive_at(cal, final, generation, executor, store, progress, own)))
     frames = []
     for scale, values in parts:
@@ -544,7 +535,7 @@ def _scale_check(cal: Calibration, executor, store, progress) -> pd.DataFrame:
     )
 
 
-def _tables(cal, gens, final, predictive, scale_check) -> dict[str, pd.DataFrame]:
+def _tables(cal, gens, final, predictive, every_draw, scale_check) -> dict[str, pd.DataFrame]:
     names = list(cal.prior.names)
     posterior = pd.DataFrame(final.theta, columns=names)
     posterior.insert(0, "distance", final.distances)
@@ -587,12 +578,14 @@ def _tables(cal, gens, final, predictive, scale_check) -> dict[str, pd.DataFrame
                 "predictive_p95": p95,
                 "in_range": in_range,
                 "n_runs": len(v),
-                "scale": predictive_scale(cal),
+                "scale": cal.predictive_scale,
                 "unit": row.unit,
                 "period": row.period,
             }
         )
     tables = {"posterior": posterior, "posterior_summary": summary, "history": history, "fit": pd.DataFrame(rows)}
+    if len(predictive):
+        tables["predictive"] = every_draw
     if scale_check is not None:
         tables["scale_check"] = scale_check
     return tables

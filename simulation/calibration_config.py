@@ -132,7 +132,7 @@ class Calibration:
     scale_check: tuple[float, int] | None = None  # (larger scale, seeds)
     description: str = ""
     reseed_kept: bool = False
-    predictive_scale: float | None = None  # None: the calibration's own scale
+    predictive_scale: float | None = None  # of the posterior-predictive runs (None: a function model)
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -298,6 +298,6 @@ def _model_calibration(path, model, params, bounds, targets, scale_check, common
         integer=tuple(PARAMS[n].integer for n in names),
         scenario=scenario,
         scale_check=check,
-        predictive_scale=None if pscale is None else float(pscale),
+        predictive_scale=scenario.scale if pscale is None else float(pscale),
         **common,
     )
