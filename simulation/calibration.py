@@ -2,7 +2,8 @@
 
 ``school-exit calibrate CONFIG.toml --out DIR`` calls :func:`run_calibration`:
 
-1. generation 0 draws ``particles`` parameter sets from the prior; each later generation keeps
+1. generation 0 draws ``particles`` parameter sets from the prior (or, with ``start_from``, takes
+   an earlier posterior: a warm start that runs on with new settings); each later generation keeps
    the best ``epsilon_quantile`` share (the tolerance is the largest distance kept), resamples
    the rest from them and moves those by Metropolis-Hastings steps that must stay within the
    tolerance (:mod:`simulation.abc_smc`);
@@ -224,12 +225,14 @@ def _evaluate(cal, theta, seeds, executor, store) -> np.ndarray:
 
 
 def _first_generation(cal, executor, store, fit, runs_left) -> Generation | None:
-    """``particles`` draws from the prior, all kept (tolerance infinite)."""
+    """``particles`` draws from the prior (or the ``start_from`` population), all kept (tolerance infinite)."""
     n = cal.particles
     if n * cal.seeds > runs_left:
         return None
     rng = _rng(cal, 0, 0)
-    theta = cal.prior.sample(rng, n)
+    theta = cal.prior.sample(rng, n)  # drawn either way, so that the run seeds do not depend on start_from
+    if cal.start_from is not None:
+        theta = cal.start_from.copy()
     seeds = rng.integers(0, _SEED_SPACE, size=(n, cal.seeds))
     vals = _evaluate(cal, theta, seeds, executor, store)
     d = abc_smc.distance(vals[:, fit.index], *fit.bounds)
@@ -401,6 +404,7 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
         "runs": int(sum(g.runs for g in gens)),
         "predictive_runs": cal.predictive,
         "predictive_scale": cal.predictive_scale,
+        "start_from": _start_from_record(cal),
         "command": command,
         "executor": executor.describe(),
         "environment": env,
@@ -412,6 +416,17 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
     }
     st.write_json(manifest, out / "manifest.json")
     return tables, manifest
+
+
+def _start_from_record(cal: Calibration) -> dict | None:
+    if cal.start_from is None:
+        return None
+    return {
+        "file": str(cal.raw["start_from"]),
+        "sha256": cal.start_from_sha256,
+        "particles": len(cal.start_from),
+        "distinct": len(np.unique(cal.start_from, axis=0)),
+    }
 
 
 def _z(cal: Calibration, values: np.ndarray, idx: np.ndarray) -> np.ndarray:

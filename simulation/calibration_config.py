@@ -13,6 +13,7 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     noise_runs = 12              # runs at the scenario's parameters measuring each statistic's seed noise
     predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
     predictive_scale = 1.0       # their population scale (default: model.scale); the scale scenarios run at
+    start_from = "stage1/posterior.csv"  # generation 0: this population (a posterior file) instead of prior draws
     # stopping rules (may change between a killed job and its resumption):
     generations = 8              # at most this many generations
     max_runs = 20000             # at most this many model runs in all
@@ -42,7 +43,7 @@ the file and the key.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,7 @@ _TOP = {
     "predictive_scale",
     "noise_runs",
     "reseed_kept",
+    "start_from",
 }
 _TABLES = {"model", "parameters", "scale_check"}
 _MODEL_KEYS = {"scenario", "scale", "years", "burn_in", "function"}
@@ -133,6 +135,8 @@ class Calibration:
     description: str = ""
     reseed_kept: bool = False
     predictive_scale: float | None = None  # of the posterior-predictive runs (None: a function model)
+    start_from: np.ndarray | None = None  # generation 0's parameter sets (None: draws from the prior)
+    start_from_sha256: str | None = None  # of the file they came from
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -155,6 +159,7 @@ class Calibration:
             "noise_runs": self.noise_runs,
             # Only when on, so that files written before the setting existed keep their identity.
             **({"reseed_kept": True} if self.reseed_kept else {}),
+            **({"start_from_sha256": self.start_from_sha256} if self.start_from is not None else {}),
         }
 
     def _bounds(self):
@@ -232,7 +237,45 @@ def load_calibration(path: str | Path) -> Calibration:
         cal = _function_calibration(path, model, params, bounds, targets, common)
     else:
         cal = _model_calibration(path, model, params, bounds, targets, raw.get("scale_check"), common)
+    if "start_from" in raw:
+        theta, sha = _start_population(path, raw["start_from"], cal.prior, cal.particles, cal.seed)
+        cal = replace(cal, start_from=theta, start_from_sha256=sha)
     return cal
+
+
+def _start_population(path: Path, value, prior: UniformPrior, particles: int, seed: int) -> tuple[np.ndarray, str]:
+    """Generation 0 taken from an earlier posterior file (a warm start): ``particles`` rows drawn
+    by weight (all of them, in order, when the file has exactly that many)."""
+    import hashlib
+
+    if not isinstance(value, str) or not value:
+        _fail(path, f"start_from = {value!r} (allowed: the path of a posterior CSV, relative to this file)")
+    src = (path.parent / value).resolve()
+    if not src.is_file():
+        _fail(path, f"start_from: {src} not found")
+    try:
+        df = pd.read_csv(src)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        _fail(path, f"start_from: {src} is not a CSV table ({exc})")
+    missing = [n for n in prior.names if n not in df.columns]
+    if missing:
+        _fail(path, f"start_from: {src} has no column {missing[0]!r} (needs one per fitted parameter)")
+    theta = df[list(prior.names)].to_numpy(float)
+    if len(theta) < 2:
+        _fail(path, f"start_from: {src} holds {len(theta)} particle(s) (allowed: at least 2)")
+    outside = ~(np.isfinite(theta).all(axis=1) & prior.contains(theta))
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        inside = (theta[row] >= prior.low) & (theta[row] <= prior.high)
+        name = prior.names[int(np.argmin(inside))]  # the first outside (or not a number)
+        _fail(path, f"start_from: {src} row {row + 1}: {name} lies outside the prior (allowed: its bounds)")
+    if len(theta) != particles:
+        w = df["weight"].to_numpy(float) if "weight" in df else np.ones(len(theta))
+        if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+            _fail(path, f"start_from: {src} column 'weight' (allowed: non-negative numbers, not all 0)")
+        pick = np.random.default_rng([seed, 10**6 + 2]).choice(len(theta), size=particles, p=w / w.sum())
+        theta = theta[pick]
+    return theta, hashlib.sha256(src.read_bytes()).hexdigest()
 
 
 def _function_calibration(path, model, params, bounds, targets, common) -> Calibration:

@@ -279,3 +279,44 @@ def test_the_predictive_runs_at_its_own_scale(tmp_path, monkeypatch):
     assert set(table.columns) == {"draw", "scale", *cal.targets["id"]}
     same = calmod._predictive_tables(default, final, 4, None, None, False, headline)
     assert list(same["scale"]) == [0.05] * 3
+
+
+def test_a_warm_start_begins_from_the_given_population(toy_config, tmp_path):
+    # start_from: generation 0 is an earlier posterior, re-run on this job's seeds, not prior draws.
+    first, _ = _run(toy_config("first.toml", generations=3), tmp_path / "first")
+    first["posterior"].to_csv(tmp_path / "stage1.csv", index=False)
+    path = toy_config("second.toml", generations=2, start_from='"stage1.csv"', seeds=4)
+    cal = load_calibration(path)
+    assert cal.start_from.shape == (40, 2) and "start_from_sha256" in cal.identity()
+    _, manifest = _run(path, tmp_path / "second")
+    gen0 = pd.read_parquet(tmp_path / "second" / "generations" / "gen_00.parquet")
+    np.testing.assert_array_equal(gen0[["x1", "x2"]].to_numpy(), first["posterior"][["x1", "x2"]].to_numpy())
+    # its distances are new (4 fresh seeds per particle), not copied from the first job
+    assert not np.allclose(gen0["distance"].to_numpy(), first["posterior"]["distance"].to_numpy())
+    assert manifest["start_from"]["file"].endswith("stage1.csv") and manifest["start_from"]["particles"] == 40
+    # a population of another size is drawn from by weight, reproducibly
+    smaller = first["posterior"].iloc[:7]
+    smaller.to_csv(tmp_path / "small.csv", index=False)
+    a = load_calibration(toy_config("a.toml", start_from='"small.csv"')).start_from
+    b = load_calibration(toy_config("b.toml", start_from='"small.csv"')).start_from
+    assert a.shape == (40, 2) and np.array_equal(a, b)
+    assert {tuple(r) for r in a} <= {tuple(r) for r in smaller[["x1", "x2"]].to_numpy()}
+
+
+@pytest.mark.parametrize(
+    ("content", "value", "message"),
+    [
+        (None, '"nowhere.csv"', r"start_from: .*nowhere.csv not found"),
+        ("x1,weight\n0.5,1\n1.0,1\n", '"pop.csv"', r"start_from: .*pop.csv has no column 'x2'"),
+        ("x1,x2\n0.5,1\n9.0,1\n", '"pop.csv"', r"start_from: .*pop.csv row 2: x1 lies outside the prior"),
+        ("x1,x2\n0.5,1\n", '"pop.csv"', r"pop.csv holds 1 particle\(s\) \(allowed: at least 2\)"),
+        (None, "3", r"start_from = 3 \(allowed: the path of a posterior CSV"),
+    ],
+)
+def test_a_bad_start_population_names_file_and_key(toy_config, tmp_path, content, value, message):
+    if content is not None:
+        (tmp_path / "pop.csv").write_text(content)
+    path = toy_config(start_from=value)
+    with pytest.raises(CalibrationError, match=message) as err:
+        load_calibration(path)
+    assert str(path) in str(err.value)
