@@ -35,6 +35,17 @@ def _at_scale(manifest: dict) -> str:
     return "" if scale is None else f" at scale {scale:g}"
 
 
+def _start(manifest: dict) -> str:
+    """Where generation 0 came from: the prior, or an earlier posterior (a warm start)."""
+    start = manifest.get("start_from")
+    if not start:
+        return "Generation 0 drew from the priors. "
+    return (
+        f"Generation 0 was an earlier posterior ({html.escape(str(start['file']))}, {start['particles']} particles, "
+        f"{start['distinct']} distinct), run again on this job's seeds: a warm start, not prior draws. "
+    )
+
+
 def misfit_reasons(path: Path = MISFITS_CSV) -> dict[str, str]:
     if not path.is_file():
         return {}
@@ -268,7 +279,7 @@ def build_report(results_dir: str | Path) -> Path:
         f"<p>ABC-SMC fitted {len(summary)} uncertain parameters to {len(fitted)} published England figures: "
         f"{manifest.get('generations')} generations, {manifest.get('runs')} model runs plus "
         f"{manifest.get('predictive_runs')} posterior-predictive runs{_at_scale(manifest)} "
-        f"(stopped by: {html.escape(str(manifest.get('stopped_by')))}). "
+        f"(stopped by: {html.escape(str(manifest.get('stopped_by')))}). {_start(manifest)}"
         f"<b>{int(fitted['in_range'].sum())} of {len(fitted)} fitted targets</b> lie within their published range "
         "under the "
         f"posterior-predictive median; {int(held['in_range'].sum())} of {len(held)} held-out validation figures do. "

@@ -159,6 +159,7 @@ def test_cli_runs_and_reports(toy_config, tmp_path, capsys):
     assert main(["report", str(out)]) == 0
     page = (out / "report.html").read_text()
     assert "How well does the model reproduce what is published?" in page
+    assert "Generation 0 drew from the priors" in page
     for fig in ("calibration_fit", "calibration_marginals", "calibration_pairs", "calibration_history"):
         assert (out / "figures" / f"{fig}.png").is_file() and (out / "figures" / f"{fig}.csv").is_file()
     fit = pd.read_csv(out / "fit.csv")
@@ -294,6 +295,8 @@ def test_a_warm_start_begins_from_the_given_population(toy_config, tmp_path):
     # its distances are new (4 fresh seeds per particle), not copied from the first job
     assert not np.allclose(gen0["distance"].to_numpy(), first["posterior"]["distance"].to_numpy())
     assert manifest["start_from"]["file"].endswith("stage1.csv") and manifest["start_from"]["particles"] == 40
+    assert main(["report", str(tmp_path / "second")]) == 0
+    assert "stage1.csv, 40 particles" in (tmp_path / "second" / "report.html").read_text()
     # a population of another size is drawn from by weight, reproducibly
     smaller = first["posterior"].iloc[:7]
     smaller.to_csv(tmp_path / "small.csv", index=False)
