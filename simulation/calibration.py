@@ -239,16 +239,18 @@ def _first_generation(cal, executor, store, fit, runs_left) -> Generation | None
     return Generation(theta, d, vals, np.inf, n, n * cal.seeds, 1.0, 0, np.ones(n, dtype=np.int64))
 
 
-def walk_scale(acceptances: list[float]) -> float:
+def walk_scale(acceptances: list[float], cap: float = 1.0) -> float:
     """The random walk's variance factor after generations with these move acceptances: halved
-    after a generation accepting under 5% of moves, doubled (up to 1) after one above 40%, so
-    that a tolerance closing in does not freeze the particles in place."""
+    after a generation accepting under 5% of moves, so that a tolerance closing in does not
+    freeze the particles in place; doubled (up to ``cap``) after one above 40%, so that a
+    population that has collapsed onto a narrow ridge still takes steps long enough to move
+    along it (``max_walk_scale``)."""
     c = 1.0
     for a in acceptances:
         if a < 0.05:
             c /= 2
         elif a > 0.4:
-            c = min(1.0, 2 * c)
+            c = min(cap, 2 * c)
     return c
 
 
@@ -367,7 +369,7 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
         if not gens:
             g = _first_generation(cal, executor, store, fit, runs_left)
         else:
-            scale = walk_scale([g.acceptance for g in gens[1:]])
+            scale = walk_scale([g.acceptance for g in gens[1:]], cal.max_walk_scale)
             g = _next_generation(cal, t, gens[-1], executor, store, fit, runs_left, progress, scale)
         if g is None:
             stop = "max_runs"

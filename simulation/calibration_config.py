@@ -14,6 +14,7 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
     predictive_scale = 1.0       # their population scale (default: model.scale); the scale scenarios run at
     start_from = "stage1/posterior.csv"  # generation 0: this population (a posterior file) instead of prior draws
+    max_walk_scale = 1.0         # the random walk's variance may grow to this multiple of 2.38^2/d x covariance
     # stopping rules (may change between a killed job and its resumption):
     generations = 8              # at most this many generations
     max_runs = 20000             # at most this many model runs in all
@@ -89,6 +90,7 @@ _TOP = {
     "noise_runs",
     "reseed_kept",
     "start_from",
+    "max_walk_scale",
 }
 _TABLES = {"model", "parameters", "scale_check"}
 _MODEL_KEYS = {"scenario", "scale", "years", "burn_in", "function"}
@@ -135,6 +137,7 @@ class Calibration:
     description: str = ""
     reseed_kept: bool = False
     predictive_scale: float | None = None  # of the posterior-predictive runs (None: a function model)
+    max_walk_scale: float = 1.0  # the random walk's variance may double up to this factor while moves mostly pass
     start_from: np.ndarray | None = None  # generation 0's parameter sets (None: draws from the prior)
     start_from_sha256: str | None = None  # of the file they came from
     raw: dict = field(default_factory=dict, repr=False)
@@ -160,6 +163,7 @@ class Calibration:
             # Only when on, so that files written before the setting existed keep their identity.
             **({"reseed_kept": True} if self.reseed_kept else {}),
             **({"start_from_sha256": self.start_from_sha256} if self.start_from is not None else {}),
+            **({"max_walk_scale": self.max_walk_scale} if self.max_walk_scale != 1.0 else {}),
         }
 
     def _bounds(self):
@@ -210,7 +214,11 @@ def load_calibration(path: str | Path) -> Calibration:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             _fail(path, f"{key} = {value!r} (allowed: whole number {low} to {high})")
         common[key] = value
-    for key, default, low, high in (("epsilon_quantile", 0.5, 0.05, 0.95), ("min_acceptance", 0.02, 0.0, 1.0)):
+    for key, default, low, high in (
+        ("epsilon_quantile", 0.5, 0.05, 0.95),
+        ("min_acceptance", 0.02, 0.0, 1.0),
+        ("max_walk_scale", 1.0, 1.0, 64.0),
+    ):
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
             _fail(path, f"{key} = {value!r} (allowed: a number from {low:g} to {high:g})")

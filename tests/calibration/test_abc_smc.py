@@ -74,7 +74,11 @@ def test_walk_scale_shrinks_when_moves_stall_and_recovers():
     assert walk_scale([0.2, 0.1, 0.3]) == 1.0  # a healthy walk keeps its scale
     assert walk_scale([0.2, 0.03]) == 0.5
     assert walk_scale([0.03, 0.01, 0.2]) == 0.25
-    assert walk_scale([0.03, 0.01, 0.5, 0.6, 0.7]) == 1.0  # never above 1
+    assert walk_scale([0.03, 0.01, 0.5, 0.6, 0.7]) == 1.0  # never above 1 by default
+    # with a higher cap, a walk whose moves mostly pass lengthens its steps
+    assert walk_scale([0.5, 0.6, 0.3, 0.7], cap=8.0) == 8.0
+    assert walk_scale([0.5, 0.6, 0.7, 0.8], cap=4.0) == 4.0
+    assert walk_scale([0.5, 0.6, 0.03], cap=8.0) == 2.0
 
 
 def test_noise_widens_the_scale_of_a_residual():
