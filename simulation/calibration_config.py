@@ -268,15 +268,16 @@ def _start_population(path: Path, value, prior: UniformPrior, particles: int, se
     missing = [n for n in prior.names if n not in df.columns]
     if missing:
         _fail(path, f"start_from: {src} has no column {missing[0]!r} (needs one per fitted parameter)")
-    theta = df[list(prior.names)].to_numpy(float)
+    theta = df[list(prior.names)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
     if len(theta) < 2:
         _fail(path, f"start_from: {src} holds {len(theta)} particle(s) (allowed: at least 2)")
     outside = ~(np.isfinite(theta).all(axis=1) & prior.contains(theta))
     if outside.any():
         row = int(np.flatnonzero(outside)[0])
         inside = (theta[row] >= prior.low) & (theta[row] <= prior.high)
-        name = prior.names[int(np.argmin(inside))]  # the first outside (or not a number)
-        _fail(path, f"start_from: {src} row {row + 1}: {name} lies outside the prior (allowed: its bounds)")
+        col = int(np.argmin(inside))  # the first outside (NaN compares false: not a number)
+        what = "is not a number" if not np.isfinite(theta[row, col]) else "lies outside the prior"
+        _fail(path, f"start_from: {src} row {row + 1}: {prior.names[col]} {what} (allowed: a number within its bounds)")
     if len(theta) != particles:
         w = df["weight"].to_numpy(float) if "weight" in df else np.ones(len(theta))
         if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):

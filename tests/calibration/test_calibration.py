@@ -313,6 +313,7 @@ def test_a_warm_start_begins_from_the_given_population(toy_config, tmp_path):
         (None, '"nowhere.csv"', r"start_from: .*nowhere.csv not found"),
         ("x1,weight\n0.5,1\n1.0,1\n", '"pop.csv"', r"start_from: .*pop.csv has no column 'x2'"),
         ("x1,x2\n0.5,1\n9.0,1\n", '"pop.csv"', r"start_from: .*pop.csv row 2: x1 lies outside the prior"),
+        ("x1,x2\n0.5,1\n0.7,abc\n", '"pop.csv"', r"start_from: .*pop.csv row 2: x2 is not a number"),
         ("x1,x2\n0.5,1\n", '"pop.csv"', r"pop.csv holds 1 particle\(s\) \(allowed: at least 2\)"),
         (None, "3", r"start_from = 3 \(allowed: the path of a posterior CSV"),
     ],
