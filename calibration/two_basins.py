@@ -19,6 +19,7 @@ import pandas as pd
 
 from simulation import load_scenario
 from simulation.calibration_config import load_calibration
+from simulation.posterior import load_posterior
 
 HERE = Path(__file__).resolve().parent
 HALF = 50
@@ -27,9 +28,9 @@ HALF = 50
 def main() -> None:
     cal = load_calibration(HERE / "stage1" / "config.toml")
     prior, names = cal.prior, list(cal.prior.names)
-    stage1 = pd.read_csv(HERE / "stage1" / "posterior.csv")
-    pick = np.random.default_rng([cal.seed, 2]).choice(len(stage1), size=HALF, replace=False, p=stage1["weight"])
-    theta = stage1[names].to_numpy(float)[np.sort(pick)]
+    stage1 = load_posterior(HERE / "stage1" / "posterior.csv")  # checked against the registry
+    pick = np.random.default_rng([cal.seed, 2]).choice(len(stage1.weights), size=HALF, replace=False, p=stage1.weights)
+    theta = stage1.theta[:, [stage1.names.index(n) for n in names]][np.sort(pick)]
     u = prior.to_free(theta)
     hand = load_scenario(HERE.parent / "scenarios" / "baseline.toml").params()
     u_hand = prior.to_free(np.array([[hand[n] for n in names]]))

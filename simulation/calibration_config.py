@@ -13,7 +13,7 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     noise_runs = 12              # runs at the scenario's parameters measuring each statistic's seed noise
     predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
     predictive_scale = 1.0       # their population scale (default: model.scale); the scale scenarios run at
-    start_from = "stage1/posterior.csv"  # generation 0: this population (a posterior file) instead of prior draws
+    start_from = "stage2_start.csv"  # generation 0: this population (a posterior file) instead of prior draws
     max_walk_scale = 1.0         # the random walk's variance may grow to this multiple of 2.38^2/d x covariance
     # stopping rules (may change between a killed job and its resumption):
     generations = 8              # at most this many generations
@@ -43,6 +43,7 @@ the file and the key.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -254,8 +255,6 @@ def load_calibration(path: str | Path) -> Calibration:
 def _start_population(path: Path, value, prior: UniformPrior, particles: int, seed: int) -> tuple[np.ndarray, str]:
     """Generation 0 taken from an earlier posterior file (a warm start): ``particles`` rows drawn
     by weight (all of them, in order, when the file has exactly that many)."""
-    import hashlib
-
     if not isinstance(value, str) or not value:
         _fail(path, f"start_from = {value!r} (allowed: the path of a posterior CSV, relative to this file)")
     src = (path.parent / value).resolve()
