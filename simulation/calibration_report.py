@@ -217,6 +217,7 @@ def _fit_rows(fit: pd.DataFrame, reasons: dict[str, str]) -> list[dict]:
 
 
 def _summary_rows(summary: pd.DataFrame) -> list[dict]:
+    warm = "start_width_ratio" in summary and summary["start_width_ratio"].notna().any()
     return [
         {
             "parameter": r.parameter,
@@ -224,6 +225,7 @@ def _summary_rows(summary: pd.DataFrame) -> list[dict]:
             "hand-tuned default": _n(r.registry_default),
             "posterior median (90%)": f"{_n(r.median)} ({_n(r.p5)}-{_n(r.p95)})",
             "width / prior width": f"{r.width_ratio:.2f}",
+            **({"width / start width": f"{r.start_width_ratio:.2f}"} if warm else {}),
             "data": r.identification,
         }
         for r in summary.sort_values("width_ratio").itertuples(index=False)
@@ -285,7 +287,14 @@ def build_report(results_dir: str | Path) -> Path:
         f"posterior-predictive median; {int(held['in_range'].sum())} of {len(held)} held-out validation figures do. "
         f"The data identify {counts.get('identified', 0)} parameters, "
         f"partly identify {counts.get('partly identified', 0)}, "
-        f"and leave {counts.get('prior', 0)} close to their priors.</p>",
+        f"and leave {counts.get('prior', 0)} close to their priors"
+        + (
+            f"; {counts['start-limited']} are no narrower than the warm start's spread (start-limited: their "
+            "intervals say where the fit began, not what the data allow)"
+            if counts.get("start-limited", 0)
+            else ""
+        )
+        + ".</p>",
         "<h2>Targets</h2>" + _table(_fit_rows(fit, misfit_reasons())),
         "<h2>Posterior</h2>" + _table(_summary_rows(summary), "Sorted from best to least identified"),
     ]

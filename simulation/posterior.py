@@ -91,11 +91,18 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> np.ndarra
     return np.interp(qs, cum, v)
 
 
-def summarise(names, theta: np.ndarray, weights: np.ndarray, low: np.ndarray, high: np.ndarray) -> pd.DataFrame:
+def summarise(
+    names, theta: np.ndarray, weights: np.ndarray, low: np.ndarray, high: np.ndarray, start: np.ndarray | None = None
+) -> pd.DataFrame:
     """Per parameter: prior range, posterior median and 90% interval, and how far the data
     narrowed it: ``width_ratio`` is the 90% interval's width over the prior's (uniform: 0.9 of
     its range); below 0.5 the data identify the parameter, 0.5-0.8 partly, above 0.8 it stays
-    close to its prior."""
+    close to its prior.
+
+    A fit warm-started from ``start`` (generation 0's parameter sets) can inherit a narrow interval
+    from it rather than earn one from the data, so ``start_width_ratio`` compares the interval with
+    the start's; a parameter the fit narrowed from the prior but not from its start (ratio above
+    0.8) is labelled "start-limited": its width says where the fit began, not what the data allow."""
     from .params import PARAMS
 
     rows = []
@@ -103,6 +110,12 @@ def summarise(names, theta: np.ndarray, weights: np.ndarray, low: np.ndarray, hi
         q5, q50, q95 = weighted_quantiles(theta[:, j], weights, [0.05, 0.5, 0.95])
         ratio = (q95 - q5) / (0.9 * (high[j] - low[j]))
         label = "identified" if ratio < 0.5 else ("partly identified" if ratio < 0.8 else "prior")
+        from_start = np.nan
+        if start is not None:
+            s5, s95 = np.quantile(start[:, j], [0.05, 0.95])
+            from_start = (q95 - q5) / (s95 - s5) if s95 > s5 else np.inf
+            if label != "prior" and from_start > 0.8:
+                label = "start-limited"
         p = PARAMS.get(name)
         rows.append(
             {
@@ -115,6 +128,7 @@ def summarise(names, theta: np.ndarray, weights: np.ndarray, low: np.ndarray, hi
                 "p95": float(q95),
                 "mean": float(np.average(theta[:, j], weights=weights)),
                 "width_ratio": float(ratio),
+                "start_width_ratio": float(from_start),
                 "identification": label,
                 "unit": p.unit if p else "",
                 "source": p.source if p else "",

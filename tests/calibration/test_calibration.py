@@ -297,7 +297,11 @@ def test_a_warm_start_begins_from_the_given_population(toy_config, tmp_path):
     assert not np.allclose(gen0["distance"].to_numpy(), first["posterior"]["distance"].to_numpy())
     assert manifest["start_from"]["file"].endswith("stage1.csv") and manifest["start_from"]["particles"] == 40
     assert main(["report", str(tmp_path / "second")]) == 0
-    assert "stage1.csv, 40 particles" in (tmp_path / "second" / "report.html").read_text()
+    report = (tmp_path / "second" / "report.html").read_text()
+    assert "stage1.csv, 40 particles" in report and "width / start width" in report
+    # the summary compares each interval with the start's (a cold start has no such column to fill)
+    second = pd.read_csv(tmp_path / "second" / "posterior_summary.csv")
+    assert second["start_width_ratio"].notna().all() and first["posterior_summary"]["start_width_ratio"].isna().all()
     # a population of another size is drawn from by weight, reproducibly
     smaller = first["posterior"].iloc[:7]
     smaller.to_csv(tmp_path / "small.csv", index=False)

@@ -140,3 +140,22 @@ def test_compare_refuses_scenarios_on_different_posteriors(files):
     assert len(align(b, [load_scenario(child)])) == 2  # same posterior: fine
     with pytest.raises(ScenarioError, match="differs from the baseline's"):
         align(b, [load_scenario(off)])
+
+
+def test_summary_tells_a_narrow_start_from_identification():
+    # A warm-started fit can inherit its narrowness: the summary compares each interval with the start's.
+    from simulation.posterior import summarise
+
+    rng = np.random.default_rng(7)
+    low, high = np.zeros(3), np.ones(3)
+    start = np.column_stack([rng.uniform(0.2, 0.8, 400), rng.uniform(0.45, 0.55, 400), rng.uniform(0, 1, 400)])
+    # parameter 0: narrowed well inside a wide start; 1: as narrow as it started; 2: still at its prior
+    final = np.column_stack([rng.uniform(0.4, 0.5, 400), rng.uniform(0.45, 0.55, 400), rng.uniform(0, 1, 400)])
+    w = np.full(400, 1 / 400)
+    warm = summarise(["a", "b", "c"], final, w, low, high, start=start).set_index("parameter")
+    assert list(warm["identification"]) == ["identified", "start-limited", "prior"]
+    assert warm.loc["a", "start_width_ratio"] == pytest.approx(0.1 / 0.6, rel=0.1)
+    assert warm.loc["b", "start_width_ratio"] == pytest.approx(1.0, rel=0.1)
+    cold = summarise(["a", "b", "c"], final, w, low, high).set_index("parameter")
+    assert list(cold["identification"]) == ["identified", "identified", "prior"]
+    assert cold["start_width_ratio"].isna().all()
