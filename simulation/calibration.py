@@ -559,7 +559,11 @@ def _tables(cal, gens, final, predictive, every_draw, scale_check) -> dict[str, 
     posterior.insert(0, "weight", equal_weights(len(posterior)))
     posterior.insert(0, "particle", np.arange(len(posterior)))
     summary = summarise(
-        names, final.theta, equal_weights(len(final.theta)), cal.prior.low, cal.prior.high,
+        names,
+        final.theta,
+        equal_weights(len(final.theta)),
+        cal.prior.low,
+        cal.prior.high,
         start=gens[0].theta if cal.start_from is not None else None,  # warm start: did the fit narrow it?
     )
     history = pd.DataFrame(
