@@ -12,6 +12,7 @@ import base64
 import html
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -409,7 +410,11 @@ def scenario_catalogue(directory: str | Path) -> str:
     for path in files:
         s = load_scenario(path)
         if not s.interventions:
-            lines.append(f"| `{path.name}` | {_md(s.description)} | - | registry defaults (`simulation/params.py`) |")
+            source = "registry defaults (`simulation/params.py`)"
+            if s.posterior:  # named from the repository root, as the other sources are
+                where = Path(os.path.relpath(s.posterior, Path(directory).resolve().parent)).as_posix()
+                source = f"calibrated posterior (`{where}`), registry defaults for the rest"
+            lines.append(f"| `{path.name}` | {_md(s.description)} | - | {source} |")
             continue
         if len(s.interventions) == 1:
             iv = s.interventions[0]
