@@ -1,7 +1,7 @@
 """Write ``start.csv``: generation 0 of the stage-2 calibration (``config.toml`` here).
 
 Stage 1 (``stage1/``, from the prior) settled in one basin of the fit; the hand-set defaults of
-``scenarios/baseline.toml`` lie in another it never visited, with a lower distance by stage 1's
+``scenarios/baseline_handset.toml`` lie in another it never visited, with a lower distance by stage 1's
 own measure (0.62 against 0.90, README). Stage 2 starts from both and lets the ABC kernel choose:
 the same cloud, the stage-1 particles' spread around their mean in the priors' logit coordinates,
 placed once at the stage-1 centre (those 50 particles as they are) and once at the hand-set point.
@@ -32,7 +32,7 @@ def main() -> None:
     pick = np.random.default_rng([cal.seed, 2]).choice(len(stage1.weights), size=HALF, replace=False, p=stage1.weights)
     theta = stage1.theta[:, [stage1.names.index(n) for n in names]][np.sort(pick)]
     u = prior.to_free(theta)
-    hand = load_scenario(HERE.parents[1] / "scenarios" / "baseline.toml").params()
+    hand = load_scenario(HERE.parents[1] / "scenarios" / "baseline_handset.toml").params()
     u_hand = prior.to_free(np.array([[hand[n] for n in names]]))
     moved = prior.from_free(u_hand + (u - u.mean(axis=0)))
     out = pd.DataFrame(np.vstack([theta, moved]), columns=names)
