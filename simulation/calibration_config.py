@@ -13,7 +13,7 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     noise_runs = 12              # runs at the scenario's parameters measuring each statistic's seed noise
     predictive = 100             # posterior-predictive runs (particles drawn by weight, one fresh seed each)
     predictive_scale = 1.0       # their population scale (default: model.scale); the scale scenarios run at
-    start_from = "stage2_start.csv"  # generation 0: this population (a posterior file) instead of prior draws
+    start_from = "start.csv"     # generation 0: this population (a posterior file) instead of prior draws
     max_walk_scale = 1.0         # the random walk's variance may grow to this multiple of 2.38^2/d x covariance
     # stopping rules (may change between a killed job and its resumption):
     generations = 8              # at most this many generations
