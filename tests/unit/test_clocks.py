@@ -123,3 +123,52 @@ def test_zero_hazard_never_fires():
     for _ in range(100):
         assert len(clock.advance_all(np.zeros(1000), uid)) == 0
         assert len(clock.advance(np.arange(1000), 0.0, uid)) == 0
+
+
+def _bank_and_twins(n: int = 400):
+    from simulation.dynamics.clocks import ClockBank
+
+    uid = make_uid(np.arange(n), np.zeros(n, dtype=np.int64))
+    streams = {name: Stream(8, name) for name in ("a", "b", "c")}
+    bank = ClockBank(streams, uid)
+    twins = {name: HazardClock(stream, uid) for name, stream in streams.items()}  # draw at once
+    return uid, bank, twins
+
+
+def test_a_bank_draws_the_same_thresholds_in_one_pass_as_its_clocks_would_alone():
+    uid, bank, twins = _bank_and_twins()
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        for name in ("a", "b", "c"):
+            h = rng.exponential(0.2, size=len(uid))
+            np.testing.assert_array_equal(bank.clocks[name].advance_all(h, uid), twins[name].advance_all(h, uid))
+        bank.draw_thresholds(uid)  # as the model does at the end of each step
+        for name in ("a", "b", "c"):
+            np.testing.assert_array_equal(bank.clocks[name].threshold, twins[name].threshold)
+            np.testing.assert_array_equal(bank.clocks[name].fired, twins[name].fired)
+
+
+def test_a_clock_advanced_again_before_the_draw_uses_its_new_thresholds():
+    uid, bank, twins = _bank_and_twins()
+    idx = np.arange(0, len(uid), 3)
+    for _ in range(3):  # no draw in between: each advance must see the thresholds of the last firing
+        h = np.full(len(idx), 0.9)
+        np.testing.assert_array_equal(bank.clocks["a"].advance(idx, h, uid), twins["a"].advance(idx, h, uid))
+    bank.draw_thresholds(uid)
+    np.testing.assert_array_equal(bank.clocks["a"].threshold, twins["a"].threshold)
+
+
+def test_a_slot_refilled_before_the_draw_keeps_its_new_childs_thresholds():
+    uid, bank, _ = _bank_and_twins(50)
+    fired = bank.clocks["b"].advance_all(np.full(50, 100.0), uid)  # everyone fires
+    assert len(fired) == 50
+    refilled = np.array([4, 9])
+    uid = uid.copy()
+    uid[refilled] = make_uid(refilled, np.ones(2, dtype=np.int64))
+    bank.reset(refilled, uid)
+    bank.draw_thresholds(uid)
+    clock = bank.clocks["b"]
+    np.testing.assert_array_equal(clock.threshold[refilled], clock.stream.exponential(uid[refilled], 0))
+    np.testing.assert_array_equal(clock.fired[refilled], 0)
+    keep = np.setdiff1d(np.arange(50), refilled)
+    np.testing.assert_array_equal(clock.threshold[keep], clock.stream.exponential(uid[keep], 1))
