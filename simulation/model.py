@@ -180,7 +180,6 @@ class SchoolExitModel(mesa.Model):
         if self.week == tl.HALF_TERMS[-1][1]:
             schools.ofsted(self)
         self._observe()
-        self.clock_bank.draw_thresholds(self.pupils.uid)  # for the clocks that fired this week
         self.t_week += 1
 
     # --- phases --------------------------------------------------------------------------------

@@ -157,18 +157,6 @@ def exponential_keyed(keys: np.ndarray, salts: np.ndarray, ids: np.ndarray) -> n
     return -np.log1p(-_to_unit(x))
 
 
-def exponential_keyed_each(keys: np.ndarray, bases: np.ndarray, ids: np.ndarray, counters: np.ndarray) -> np.ndarray:
-    """``Stream.exponential(ids, counters)`` with each element's own stream, given each stream's
-    ``key`` and ``_base``: the same numbers as the one-stream calls, from one pass of the mixer."""
-    x = np.asarray(ids).astype(np.uint64)
-    x += keys
-    x *= _GOLDEN
-    c = np.asarray(counters).astype(np.uint64) * np.uint64(0x632BE59BD9B4E019)
-    c += bases
-    x ^= _mix(c)
-    return -np.log1p(-_to_unit(_mix(x)))
-
-
 class Streams:
     """The replicate's streams, created on first use and cached by name."""
 

@@ -122,18 +122,15 @@ def exclude(m: SchoolExitModel, idx: np.ndarray) -> None:
 def offrolling(m: SchoolExitModel) -> None:
     """Pressure on costly pupils in schools with a propensity to off-roll, and what families do."""
     pu, p, fam = m.pupils, m.p, m.families
-    # Every pupil at once: those at risk (on a secondary roll) are 2 in 5, and picking them out costs
-    # more than computing for all (a gather costs about ten times an element of whole-array arithmetic).
-    # The others have off-rolling propensity 0 (special schools and everyone off a roll), so hazard 0:
-    # their clock totals stay as they are, and the numbers are those of the at-risk subset alone.
-    rate = pu.sessions_missed / np.maximum(pu.sessions_possible, 1.0)
-    cost = hazards.offroll_cost(rate, pu.suspensions, pu.unmet_need, pu.need_intensity, pu.fsm)
-    peak = tl.is_peak_pressure(pu.year_group, m.week)
-    h = hazards.pressure_hazard(pu.school_offroll, peak, cost, p)
+    idx = (pu.school_offroll > 0).nonzero()[0]  # on a secondary roll (special schools and the rest are 0)
+    rate = pu.sessions_missed[idx] / np.maximum(pu.sessions_possible[idx], 1.0)
+    cost = hazards.offroll_cost(rate, pu.suspensions[idx], pu.unmet_need[idx], pu.need_intensity[idx], pu.fsm[idx])
+    peak = tl.is_peak_pressure(pu.year_group[idx], m.week)
+    h = hazards.pressure_hazard(pu.school_offroll[idx], peak, cost, p)
     if p["offroll_peak_excess"] != 1.0:  # lever: accountability reform shrinks the census-date spike
         off = p["offroll_pressure_offpeak"]
         h = np.where(peak, h * (off + p["offroll_peak_excess"] * (1.0 - off)), h)
-    hit = m.clocks["offroll"].advance_all(h, pu.uid)
+    hit = m.clocks["offroll"].advance(idx, h, pu.uid)
     if len(hit) == 0:
         return
     stream = m.streams["offroll_choice"]
@@ -143,7 +140,7 @@ def offrolling(m: SchoolExitModel) -> None:
     comply = u_comply < hazards.p_comply(fam.advocacy[f], fam.trust[f], p)
     m.log.record(m, Kind.PRESSURE, hit, value=form.astype(np.float64))
     fam.trust[f] = np.maximum(fam.trust[f] - 0.1, 0.0)
-    prior = rate[hit]
+    prior = rate[np.searchsorted(idx, hit)]
 
     leaves = comply & ((form == Form.ULTIMATUM) | (form == Form.EHE_LETTER))
     to_ehe = leaves & ((form == Form.EHE_LETTER) | (u_dest < p["coerced_to_ehe_share"]))
