@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	$(BIN)/python -m compileall -q simulation  # as pip does for installed packages (editable ones are not)
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -238,9 +238,13 @@ class SchoolExitModel(mesa.Model):
     def _allocate_support(self) -> None:
         pu, p = self.pupils, self.p
         in_school = pu.status <= Status.SPECIAL
-        ehcp = (in_school & (pu.sen == SEN.EHCP)).nonzero()[0]
-        sen_support = (in_school & (pu.sen == SEN.SUPPORT)).nonzero()[0]
-        pastoral = (in_school & (pu.sen == SEN.NONE) & (pu.stress > p["pastoral_stress_threshold"])).nonzero()[0]
+        # One scan for both SEN tiers, split on the fifth of pupils it finds; the pastoral tier from
+        # the few highly stressed pupils. (Every scan of all 80,000 pupils is a pass over memory.)
+        with_sen = (in_school & (pu.sen != SEN.NONE)).nonzero()[0]
+        has_plan = pu.sen[with_sen] == SEN.EHCP
+        ehcp, sen_support = with_sen[has_plan], with_sen[~has_plan]
+        stressed = (pu.stress > p["pastoral_stress_threshold"]).nonzero()[0]
+        pastoral = stressed[in_school[stressed] & (pu.sen[stressed] == SEN.NONE)]
         ehcp_need, support_need = pu.need_intensity[ehcp], pu.need_intensity[sen_support]
         capacity = self.schools.support_hours * (1.0 + p["support_funding_change"])
         shares = support.share_by_tier(
@@ -255,7 +259,7 @@ class SchoolExitModel(mesa.Model):
         pu.unmet_need[ehcp] = support.unmet_need(ehcp_need, shares[0], p["ehcp_fidelity"])
         pu.unmet_need[sen_support] = support.unmet_need(support_need, shares[1], 1.0)
         pu.unmet_need[pastoral] = support.unmet_pastoral(shares[2], p["pastoral_unmet_weight"])
-        self._support_idx = np.concatenate([ehcp, sen_support])
+        self._support_idx = with_sen  # both tiers, in slot order
 
     def _update_stress(self) -> None:
         pu, p = self.pupils, self.p
@@ -274,16 +278,16 @@ class SchoolExitModel(mesa.Model):
             )
             inputs += p["stress_from_unmet"] * pu.unmet_need
             if self.week < tl.Y7_TRANSITION_WEEKS:
-                inputs[pu.year_group == 7] += p["stress_from_transition"]
+                inputs[(pu.year_group == 7).nonzero()[0]] += p["stress_from_transition"]
             if self.modifiers.stress_input_scale is not None:  # interventions (e.g. mental health teams)
                 inputs *= self.modifiers.stress_input_scale
-            stress[:] = wellbeing.update_stress(stress, p["stress_recovery_term"], inputs)
+            wellbeing.update_stress(stress, p["stress_recovery_term"], inputs, out=stress)
             at_school = pu.status <= Status.AP
             hit = self.clocks["bullying"].advance_all(p["bullying_hazard"] * pu.vulnerability * at_school, pu.uid)
             stress[hit] = np.minimum(stress[hit] + p["bullying_stress"], 1.0)
         else:
-            stress[:] = wellbeing.update_stress(
-                stress, p["stress_recovery_holiday"], 0.5 * p["stress_background"] * pu.vulnerability
+            wellbeing.update_stress(
+                stress, p["stress_recovery_holiday"], 0.5 * p["stress_background"] * pu.vulnerability, out=stress
             )
         # Out of school, away from its pressures, stress recovers at the holiday rate.
         stress[out] = wellbeing.update_stress(
@@ -297,7 +301,8 @@ class SchoolExitModel(mesa.Model):
         pu.distress[:] = (
             wellbeing.update_distress(pu.distress, pu.stress, p["ebsa_entry_stress"], p["ebsa_exit_stress"]) & on_roll
         )
-        pu.distress_weeks[:] = (pu.distress_weeks + 1) * pu.distress
+        np.add(pu.distress_weeks, 1, out=pu.distress_weeks)  # (distress_weeks + 1) * distress, in place
+        np.multiply(pu.distress_weeks, pu.distress, out=pu.distress_weeks)
         base = pu.base_absence
         deterred = np.flatnonzero(pu.deterred_until > t)
         if len(deterred):
@@ -312,13 +317,13 @@ class SchoolExitModel(mesa.Model):
             p["ebsa_absence"],
             pu.part_time_until > t,
             p["part_time_absence"],
+            out=pu.absence,  # this week's share, computed in place
         )
         # Illness spells: short, random and common, they make persistent absence a matter of luck
         # for many pupils as well as of a high steady propensity (DfE: illness is half of all absence).
         on_roll = on_roll.astype(np.float32)
         ill = self.clocks["illness"].advance_all(pu.illness_hazard * on_roll, pu.uid)
         q[ill] = np.minimum(q[ill] + np.float32(p["illness_spell_absence"]), 1.0)
-        pu.absence[:] = q
         missed = q * on_roll
         pu.sessions_possible[:] += on_roll
         pu.sessions_missed[:] += missed

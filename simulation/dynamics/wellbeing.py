@@ -21,8 +21,16 @@ def mismatch(need: np.ndarray, intensity: np.ndarray, inclusion: np.ndarray, in_
     return MISMATCH_BY_NEED[need] * intensity * fit
 
 
-def update_stress(stress: np.ndarray, recovery: float | np.ndarray, inputs: np.ndarray) -> np.ndarray:
-    return np.clip(stress * (1.0 - recovery) + inputs, 0.0, 1.0)
+def update_stress(
+    stress: np.ndarray, recovery: float | np.ndarray, inputs: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """One week of the leaky accumulator, clipped to 0-1; written into ``out`` (which may be
+    ``stress`` itself) when the arithmetic is in its dtype, so the numbers do not change."""
+    if out is not None and np.result_type(stress, 1.0 - recovery, inputs) != out.dtype:
+        out = None
+    new = np.multiply(stress, 1.0 - recovery, out=out)
+    new += inputs
+    return np.clip(new, 0.0, 1.0, out=new)
 
 
 def update_distress(distress: np.ndarray, stress: np.ndarray, s_on: float, s_off: float) -> np.ndarray:
@@ -39,13 +47,22 @@ def absence_share(
     distress_absence: float,
     part_time: np.ndarray,
     part_time_absence: float,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Share of this week's sessions missed."""
-    powered = stress * stress if shape == 2.0 else np.power(stress, shape)
-    q = base + slope * powered
-    q = np.maximum(q, distress * np.float32(distress_absence))
-    q = np.maximum(q, part_time * np.float32(part_time_absence))
-    return np.minimum(q, 1.0)
+    """Share of this week's sessions missed.
+
+    The floors for school distress and part-time timetables are applied to the few pupils they
+    concern: the steady share is never negative (parameter bounds), so for the rest a floor of 0
+    changes nothing. (``np.clip`` to -inf is ``np.minimum`` at less than half the cost.) Written
+    into ``out`` if given, which must have the dtype of ``stress``."""
+    q = np.multiply(stress, stress, out=out) if shape == 2.0 else np.power(stress, shape, out=out)
+    q *= slope
+    q += base
+    for mask, floor in ((distress, distress_absence), (part_time, part_time_absence)):
+        rows = np.flatnonzero(mask)
+        if len(rows):
+            q[rows] = np.maximum(q[rows], np.float32(floor))
+    return np.clip(q, -np.inf, 1.0, out=q)
 
 
 def baseline_absence(propensity, fsm, sen, q0: float, mult_fsm: float, mult_sen: float) -> np.ndarray:

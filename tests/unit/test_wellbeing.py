@@ -38,6 +38,21 @@ def test_stress_is_clipped_to_the_unit_interval():
     assert 0.0 <= out[2] <= 1.0
 
 
+def test_stress_written_in_place_is_the_same_numbers():
+    # The model updates its float32 stress column in place; that must not change a single bit.
+    rng = np.random.default_rng(4)
+    stress = rng.random(1000).astype(np.float32)
+    inputs = (rng.random(1000) * 0.2 - 0.05).astype(np.float32)
+    expected = update_stress(stress, 0.13, inputs)
+    column = stress.copy()
+    assert update_stress(column, 0.13, inputs, out=column) is column
+    np.testing.assert_array_equal(column, expected)
+    # Arithmetic wider than the column (a float64 recovery) is not squeezed into it: a new array.
+    wide = update_stress(stress, np.float64(0.13), inputs, out=stress.copy())
+    assert wide.dtype == np.float64
+    np.testing.assert_array_equal(wide, np.clip(stress * (1.0 - np.float64(0.13)) + inputs, 0.0, 1.0))
+
+
 def test_distress_enters_above_s_on_only():
     s_on, s_off = 0.75, 0.5
     stress = np.array([0.8, 0.75, 0.6, 0.2])
@@ -109,6 +124,24 @@ def test_part_time_timetable_sets_a_floor_on_absence():
     q = _absence([0.04, 0.04], [0.0, 0.0], part_time=np.array([True, False]))
     assert q[0] == pytest.approx(0.5)
     assert q[1] == pytest.approx(0.04)
+
+
+def test_absence_in_place_matches_the_plain_formula():
+    # base + slope * stress**2, floored for distress (0.9) and part-time (0.5), capped at 1.
+    rng = np.random.default_rng(8)
+    n = 2000
+    base = (rng.random(n) * 0.1).astype(np.float32)
+    stress = rng.random(n).astype(np.float32)
+    distress, part_time = rng.random(n) < 0.05, rng.random(n) < 0.05
+    plain = np.minimum(
+        np.maximum(np.maximum(base + 0.3 * (stress * stress), distress * np.float32(0.9)), part_time * np.float32(0.5)),
+        1.0,
+    )
+    out = np.empty(n, np.float32)
+    q = absence_share(base, stress, 0.3, 2.0, distress, 0.9, part_time, 0.5, out=out)
+    assert q is out
+    np.testing.assert_array_equal(q, plain)
+    assert (q[distress] >= np.float32(0.9)).all() and (q[part_time] >= np.float32(0.5)).all()
 
 
 def test_absence_is_capped_at_one():
