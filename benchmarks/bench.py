@@ -167,41 +167,41 @@ def per_pupil_week(weeks: int, passes: int) -> dict:
     state = build_state(REFERENCE_AGENT_SCALE, seed=1, p=p)
     # The real model from the first week of a year (term weeks, observed: no burn-in).
     scenario = load_scenario(SCENARIO).with_(burn_in=0)
-    best = {"reference": [], "twin": [], "full": [], "small": []}
+    timings = {"reference": [], "twin": [], "full": [], "small": []}
     pupils = {"reference": state.n_pupils}
     for _ in range(max(1, passes)):
         reference = ReferenceModel(state.copy(), p, seed=1)
         t0 = time.perf_counter()
         for _ in range(weeks):
             reference.step()
-        best["reference"].append((time.perf_counter() - t0) / (state.n_pupils * weeks))
+        timings["reference"].append((time.perf_counter() - t0) / (state.n_pupils * weeks))
 
         fast = state.copy()
         draws = ExitDraws(fast.n_pupils, seed=1)
         t0 = time.perf_counter()
         for _ in range(weeks):
             vectorised_week(fast, p, draws)
-        best["twin"].append((time.perf_counter() - t0) / (fast.n_pupils * weeks))
+        timings["twin"].append((time.perf_counter() - t0) / (fast.n_pupils * weeks))
 
         for label, scale in (("full", 1.0), ("small", REFERENCE_AGENT_SCALE)):
             model = SchoolExitModel(scenario.with_(scale=scale), seed=scenario.seed)
             t0 = time.perf_counter()
             model.run_for(weeks)
-            best[label].append((time.perf_counter() - t0) / (len(model.pupils) * weeks))
+            timings[label].append((time.perf_counter() - t0) / (len(model.pupils) * weeks))
             pupils[label] = len(model.pupils)
     return {
-        "reference": min(best["reference"]),
+        "reference": min(timings["reference"]),
         "reference_pupils": pupils["reference"],
-        "twin": min(best["twin"]),
+        "twin": min(timings["twin"]),
         "weeks": weeks,
         "passes": max(1, passes),
-        "model_full": min(best["full"]),
+        "model_full": min(timings["full"]),
         "model_full_pupils": pupils["full"],
-        "model_small": min(best["small"]),
+        "model_small": min(timings["small"]),
         "model_small_pupils": pupils["small"],
         "ratio_spread": (
-            min(r / m for r, m in zip(best["reference"], best["full"], strict=True)),
-            max(r / m for r, m in zip(best["reference"], best["full"], strict=True)),
+            min(r / m for r, m in zip(timings["reference"], timings["full"], strict=True)),
+            max(r / m for r, m in zip(timings["reference"], timings["full"], strict=True)),
         ),
     }
 
