@@ -106,12 +106,12 @@ def _model_id(cal: Calibration) -> dict:
 
 def make_tasks(cal: Calibration, thetas: np.ndarray, seeds: np.ndarray, scenario=None) -> list[Task]:
     """One task per (proposal, seed); the key is a hash of what determines the run."""
-    from .store import package_version, sha256_json
+    from .store import code_version, sha256_json
 
     scenario = scenario if scenario is not None else cal.scenario
     model = {"function": cal.function} if cal.function else {"scenario": scenario.to_dict()}
     targets = _targets_arg(cal)
-    version = package_version()
+    version = code_version()
     tasks = []
     for theta, row in zip(thetas, seeds, strict=True):
         params = _params(cal, theta) if theta is not None else {}
@@ -351,6 +351,11 @@ def run_calibration(cal: Calibration, out: Path, executor, *, command: list[str]
         raise ValueError(
             f"--out {out}: holds a calibration of a different configuration (targets, priors, seeds or model "
             "changed); use a new --out, or delete that directory"
+        )
+    if gens and previous.get("code_sha256") != env["code_sha256"]:
+        raise ValueError(
+            f"--out {out}: holds generations that other code produced (the package's files changed since); "
+            "use a new --out, or delete that directory"
         )
     fit_idx = np.flatnonzero(cal.targets["role"].to_numpy() == "fit")
     noise = _noise_pilot(cal, executor, store, progress)

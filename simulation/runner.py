@@ -139,7 +139,7 @@ class RunSpec:
 
     def key(self) -> str:
         """A hash of what determines the result (the scenario's ``replicates`` does not)."""
-        from .store import package_version, sha256_json
+        from .store import code_version, sha256_json
 
         content = self.scenario.to_dict()
         content.pop("replicates", None)
@@ -152,7 +152,7 @@ class RunSpec:
             "la": self.la,
             "years": self.years,
             "events": self.record_events,
-            "version": package_version(),
+            "version": code_version(),
         }
         return f"run-{sha256_json(spec)[:24]}"
 

@@ -68,10 +68,10 @@ def _model_id(exp: Experiment) -> dict:
 
 def sweep_tasks(exp: Experiment, points: pd.DataFrame) -> tuple[list[Task], pd.DataFrame]:
     """Tasks for every (point, seed) and the noise runs, and the run index (point, seed, key)."""
-    from .store import package_version, sha256_json
+    from .store import code_version, sha256_json
 
     model = _model_id(exp)
-    version = package_version()
+    version = code_version()
     rows, tasks = [], []
 
     def add(point: int, params: dict, seed: int) -> None:

@@ -17,6 +17,7 @@ worker or a full disk); a run that succeeds removes its failure record.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -114,11 +115,31 @@ def package_version() -> str:
         return "unknown"
 
 
+@functools.cache
+def code_sha256() -> str:
+    """A hash of the package's source and data files, as they are on disk now.
+
+    It is part of every run's key, so a resumed job never reuses a run that other code produced:
+    the version number does not change when the model does (and a checkout may be uncommitted)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.rglob("*.py"), *(root / "data").glob("*")]):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def code_version() -> str:
+    """What run keys record of the code: the version number and the first 16 digits of :func:`code_sha256`."""
+    return f"{package_version()}+{code_sha256()[:16]}"
+
+
 def environment() -> dict:
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "package_version": package_version(),
+        "code_sha256": code_sha256(),
         "git_commit": git_commit(),
     }
 

@@ -77,6 +77,14 @@ def test_a_changed_configuration_is_not_resumed(toy_config, tmp_path):
         _run(toy_config("other.toml", generations=1, particles=20), out)
 
 
+def test_generations_of_other_code_are_not_resumed(toy_config, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _run(toy_config(generations=1), out)
+    monkeypatch.setattr("simulation.store.code_sha256", lambda: "0" * 64)  # as if a source file changed
+    with pytest.raises(ValueError, match="other code produced"):
+        _run(toy_config(generations=2), out)
+
+
 def test_the_run_budget_stops_before_an_incomplete_generation(toy_config, tmp_path):
     tables, manifest = _run(toy_config(generations=6, max_runs=500), tmp_path / "out")
     assert manifest["stopped_by"] == "max_runs"

@@ -135,6 +135,43 @@ def test_run_command_resumes_from_its_store(tmp_path, capsys):
         pdt.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"), pd.read_parquet(ref / f"{name}.parquet"))
 
 
+def test_runs_of_other_code_are_not_reused(tmp_path, capsys, monkeypatch):
+    # The version number stays 0.1.0 while the model changes: the run key carries a hash of the
+    # package's files, so a store written by other code is run again, not resumed.
+    scen = tmp_path / "small.toml"
+    scen.write_text(SMALL)
+    args = ["run", str(scen), "--replicates", "2", "--workers", "1", "--out", str(tmp_path / "o")]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "2 already done" in capsys.readouterr().err
+    monkeypatch.setattr("simulation.store.code_sha256", lambda: "0" * 64)  # as if a source file changed
+    assert main(args) == 0
+    assert "already done" not in capsys.readouterr().err
+    assert len(list((tmp_path / "o" / "runs").glob("*.pkl"))) == 4  # the old runs are kept, not used
+
+
+def test_code_hash_follows_the_files(tmp_path, monkeypatch):
+    from simulation import store
+
+    store.code_sha256.cache_clear()
+    first = store.code_sha256()
+    assert len(first) == 64 and store.code_version().endswith("+" + first[:16])
+    fake = tmp_path / "simulation"
+    (fake / "data").mkdir(parents=True)
+    (fake / "store.py").write_text("x = 1\n")
+    (fake / "data" / "t.csv").write_text("a\n1\n")
+    monkeypatch.setattr(store, "__file__", str(fake / "store.py"))
+    store.code_sha256.cache_clear()
+    one = store.code_sha256()
+    (fake / "data" / "t.csv").write_text("a\n2\n")
+    store.code_sha256.cache_clear()
+    assert store.code_sha256() != one
+    monkeypatch.undo()
+    store.code_sha256.cache_clear()
+    assert store.code_sha256() == first
+
+
 def test_failed_run_of_the_run_command_writes_no_tables(tmp_path, capsys, monkeypatch):
     scen = tmp_path / "small.toml"
     scen.write_text(SMALL)
