@@ -426,7 +426,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "started": started.isoformat(),
         **store.environment(),
     }
-    previous = runs.open(job)
+    runs.open(job)
     desc = f"{scenario.name}" + (" (England)" if england else "")
     try:
         report = run_tasks(tasks, executor, store=runs, desc=desc, progress=len(tasks) > 1)
@@ -496,7 +496,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "run_seconds": [round(r.seconds, 3) for r in results],
         "runs": len(tasks),
         "runs_already_done": report.already_done,
-        "resumed": bool(previous),
+        "resumed": report.already_done > 0,  # finished runs of this same code were reused
         "peak_rss_mb": _peak_rss_mb(),
         "tables": [n for n in names if n in tables],
         "figures": figures,

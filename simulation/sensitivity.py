@@ -160,12 +160,12 @@ def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = 
     }
     started = datetime.now(UTC).isoformat()
     previous = store.open({**spec, "job_sha256": st.sha256_json(spec), "started": started, **env})
-    if previous and previous.get("git_commit") != env["git_commit"]:
+    if previous and previous.get("code_sha256") != env["code_sha256"]:
         import sys
 
         print(
-            f"warning: resuming runs made at commit {previous.get('git_commit')} with commit {env['git_commit']}; "
-            "if the model changed in between, start again in a new --out",
+            f"note: {out} holds runs that other code made (the package's files changed since); "
+            "their keys differ, so none is reused: every run is done again",
             file=sys.stderr,
         )
     chunk = exp.chunk_size or auto_chunk_size(len(sweep.tasks), executor.workers, cheap=exp.function is not None)
@@ -188,7 +188,7 @@ def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = 
         "environment": env,
         "package_version": env["package_version"],
         "git_commit": env["git_commit"],
-        "resumed": bool(previous),
+        "resumed": report.already_done > 0,  # finished runs of this same code were reused
         "started": started,
         "finished": datetime.now(UTC).isoformat(),
         "runs_total": report.total,

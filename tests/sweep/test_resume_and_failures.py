@@ -3,6 +3,7 @@ with their traceback and the job finishes; `school-exit run` resumes too."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -145,10 +146,13 @@ def test_runs_of_other_code_are_not_reused(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert main(args) == 0
     assert "2 already done" in capsys.readouterr().err
+    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["resumed"] is True
     monkeypatch.setattr("simulation.store.code_sha256", lambda: "0" * 64)  # as if a source file changed
     assert main(args) == 0
     assert "already done" not in capsys.readouterr().err
     assert len(list((tmp_path / "o" / "runs").glob("*.pkl"))) == 4  # the old runs are kept, not used
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["resumed"] is False and manifest["environment"]["code_sha256"] == "0" * 64
 
 
 def test_code_hash_follows_the_files(tmp_path, monkeypatch):
