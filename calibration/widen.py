@@ -39,6 +39,8 @@ def main() -> None:
     theta = stage2.theta[:, [stage2.names.index(n) for n in names]]
     position = (theta - prior.low) / (prior.high - prior.low)
     on_bound = np.all(np.minimum(position, 1 - position) < 1e-6, axis=0)
+    # scipy's logit, not prior.to_free (log p - log1p(-p)): the two differ in the last bits, and start.csv's
+    # sha256 is part of the committed calibration's identity, so this file must keep writing the same bytes.
     u = logit(position[:, ~on_bound])
     mean = np.average(u, axis=0, weights=stage2.weights)
     cov = np.cov(u, rowvar=False, aweights=stage2.weights)
