@@ -77,9 +77,9 @@ def test_the_same_pupil_gets_the_same_thresholds_in_another_run():
     uid = np.arange(100, dtype=np.int64) * 7
     a = HazardClock(Stream(1, "s"), uid)
     b = HazardClock(Stream(1, "s"), uid[::-1].copy())
-    np.testing.assert_array_equal(a.threshold, b.threshold[::-1])
+    np.testing.assert_array_equal(a.remaining, b.remaining[::-1])
     c = HazardClock(Stream(1, "other"), uid)
-    assert not np.allclose(a.threshold, c.threshold)
+    assert not np.allclose(a.remaining, c.remaining)
 
 
 def test_thresholds_after_firing_come_from_the_pupil_and_firing_count():
@@ -89,8 +89,7 @@ def test_thresholds_after_firing_come_from_the_pupil_and_firing_count():
     fired = clock.advance(np.arange(50), np.full(50, 100.0), uid)  # everyone fires
     assert len(fired) == 50
     np.testing.assert_array_equal(clock.fired, 1)
-    np.testing.assert_array_equal(clock.total, 0.0)
-    np.testing.assert_allclose(clock.threshold, stream.exponential(uid, 1))
+    np.testing.assert_array_equal(clock.remaining, stream.exponential(uid, 1))  # a fresh threshold, none used
 
 
 def test_reset_gives_a_new_child_a_fresh_clock():
@@ -102,18 +101,17 @@ def test_reset_gives_a_new_child_a_fresh_clock():
     clock = HazardClock(stream, uid)
     clock.advance(slots, np.full(n, 100.0), uid)  # fire once
     clock.advance(slots, np.full(n, 1e-6), uid)  # accumulate a little (no one fires)
-    old_threshold = clock.threshold.copy()
+    old_remaining = clock.remaining.copy()
     refilled = np.array([2, 5])
     generation[refilled] += 1
     uid = make_uid(slots, generation)
     clock.reset(refilled, uid)
-    assert np.all(clock.total[refilled] == 0.0)
     assert np.all(clock.fired[refilled] == 0)
-    np.testing.assert_allclose(clock.threshold[refilled], stream.exponential(uid[refilled], 0))
-    assert np.all(clock.threshold[refilled] != old_threshold[refilled])
+    np.testing.assert_array_equal(clock.remaining[refilled], stream.exponential(uid[refilled], 0))
+    assert np.all(clock.remaining[refilled] != old_remaining[refilled])
     keep = np.setdiff1d(slots, refilled)
-    np.testing.assert_array_equal(clock.threshold[keep], old_threshold[keep])
-    np.testing.assert_allclose(clock.total[keep], 1e-6)
+    np.testing.assert_array_equal(clock.remaining[keep], old_remaining[keep])
+    np.testing.assert_allclose(clock.remaining[keep], stream.exponential(uid[keep], 1) - 1e-6)
     assert np.all(clock.fired[keep] == 1)
 
 
