@@ -16,6 +16,11 @@ many passes. Two host figures come first, because this machine's speed varies fr
 
 ``--quick`` shortens every run (one year, no burn-in, fewer weeks for (iv)) and scales
 the time budgets pro rata by weeks, so it is a smoke test, not a measurement.
+
+``--against REV`` judges a change instead: it checks REV out into a temporary git worktree and
+times figure (i) for REV and for this working tree in turn, pair after pair, in fresh processes.
+The host drifts by 10-20% within an hour, far more than most changes move the figure, so only
+paired runs taken minutes apart can tell whether a change made the model faster.
 """
 
 from __future__ import annotations
@@ -53,11 +58,11 @@ REFERENCE_AGENT_SCALE = 0.05  # about 3,900 pupils on a school roll for the per-
 # --- child processes ------------------------------------------------------------------------------
 
 
-def child_run(scale: float, years: int, burn_in: int | None) -> None:
+def child_run(scale: float, years: int, burn_in: int | None, scenario_path: Path = SCENARIO) -> None:
     """Build and run the model once in this (fresh) process; print the timings as JSON."""
     from simulation import SchoolExitModel, load_scenario
 
-    scenario = load_scenario(SCENARIO)
+    scenario = load_scenario(scenario_path)
     changes = {"years": years, "scale": scale}
     if burn_in is not None:
         changes["burn_in"] = burn_in
@@ -91,11 +96,11 @@ class Finished:
     stderr: str
 
 
-def run_process(cmd: list[str], cwd: Path = ROOT) -> Finished:
+def run_process(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> Finished:
     """Run ``cmd`` to completion; ``wait4`` gives that process's own peak memory."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -104,23 +109,33 @@ def run_process(cmd: list[str], cwd: Path = ROOT) -> Finished:
         return Finished(proc.returncode, seconds, usage.ru_maxrss / 1024.0, out.read(), err.read())
 
 
+def one_child_run(scale: float, years: int, burn_in: int | None, tree: Path = ROOT) -> tuple[dict, float]:
+    """One fresh process running the model of the source tree ``tree``: its timings and peak memory."""
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child-run",
+        str(scale),
+        str(years),
+        "-1" if burn_in is None else str(burn_in),
+        "--child-scenario",
+        str(tree / SCENARIO.relative_to(ROOT)),
+    ]
+    # ``tree`` first on the path: its package, not the installed one, is imported.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))}
+    done = run_process(cmd, cwd=tree, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark child failed (exit {done.returncode}):\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.peak_mib
+
+
 def model_in_child(scale: float, years: int, burn_in: int | None, repeats: int) -> dict:
     """Median in-process seconds over ``repeats`` fresh processes, and the largest peak memory."""
     runs, peaks = [], []
     for _ in range(max(1, repeats)):
-        cmd = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--child-run",
-            str(scale),
-            str(years),
-            "-1" if burn_in is None else str(burn_in),
-        ]
-        done = run_process(cmd)
-        if done.returncode != 0:
-            raise RuntimeError(f"benchmark child failed (exit {done.returncode}):\n{done.stderr}")
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        peaks.append(done.peak_mib)
+        run, peak = one_child_run(scale, years, burn_in)
+        runs.append(run)
+        peaks.append(peak)
     result = dict(runs[0])
     result["seconds"] = statistics.median(r["seconds"] for r in runs)
     result["build_seconds"] = statistics.median(r["build_seconds"] for r in runs)
@@ -269,13 +284,73 @@ def _rate(pupil_weeks: float, seconds: float) -> str:
     return f"{pupil_weeks / seconds / 1e6:.2f} M/s"
 
 
+# --- a change against a git revision ------------------------------------------------------------
+
+
+class CompareError(Exception):
+    """--against cannot run; the message says why."""
+
+
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+
+
+def compare_against(rev: str, pairs: int, quick: bool) -> None:
+    """Figure (i) for ``rev`` and for this working tree, alternately, ``pairs`` times (after one
+    uncounted run of each); print the pairs and the median of their ratios. The order within a
+    pair alternates too, so that a drift of the host during a pair favours neither side."""
+    found = _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if found.returncode != 0:
+        raise CompareError(f"--against {rev}: not a commit of the git repository at {ROOT}")
+    commit = found.stdout.strip()
+    years, burn_in = (1, 0) if quick else (5, None)
+    with tempfile.TemporaryDirectory(prefix="bench-against-") as tmp:
+        tree = Path(tmp) / "tree"
+        _git("worktree", "prune")  # an earlier comparison killed part way left its entry behind
+        added = _git("worktree", "add", "--detach", "--quiet", str(tree), commit)
+        if added.returncode != 0:
+            message = (added.stderr.strip().splitlines() or ["no message"])[-1]
+            raise CompareError(f"--against {rev}: git could not check it out: {message}")
+        try:
+            for root in (tree, ROOT):  # as for the main figures: no process compiles the package
+                compileall.compile_dir(root / "simulation", quiet=1)
+            label = f"{rev} ({commit[:7]})"
+            print(
+                f"reference LA, build + {'1 year, no burn-in' if quick else 'burn-in + 5 years'}, in process: "
+                f"{label} against this working tree, {pairs} pair{'s' if pairs != 1 else ''} of fresh processes"
+            )
+            print(f"{'pair':>4}  {label:>22}  {'working tree':>12}  ratio")
+            for root in (tree, ROOT):  # not counted: the first run reads a fresh checkout's files from disk
+                one_child_run(1.0, years, burn_in, root)
+            ratios = []
+            for i in range(pairs):
+                order = (tree, ROOT) if i % 2 == 0 else (ROOT, tree)
+                seconds = {root: one_child_run(1.0, years, burn_in, root)[0]["seconds"] for root in order}
+                ratios.append(seconds[ROOT] / seconds[tree])
+                print(f"{i + 1:>4}  {seconds[tree]:>20.3f} s  {seconds[ROOT]:>10.3f} s  {ratios[-1]:.3f}", flush=True)
+        finally:
+            _git("worktree", "remove", "--force", str(tree))
+    faster = sum(r < 1.0 for r in ratios)
+    print(
+        f"median ratio, working tree / {rev}: {statistics.median(ratios):.3f} "
+        f"(range {min(ratios):.3f}-{max(ratios):.3f}; the working tree was faster in {faster} of {pairs} pairs)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short smoke version; budgets pro rata")
     parser.add_argument(
         "--repeats", type=int, default=3, help="fresh processes per figure (median), and passes for (iv) (fastest)"
     )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="instead of the table: figure (i) for git revision REV and for this working tree, in alternating pairs",
+    )
+    parser.add_argument("--pairs", type=int, default=8, help="pairs of runs for --against (default 8)")
     parser.add_argument("--child-run", nargs=3, metavar=("SCALE", "YEARS", "BURN_IN"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-scenario", type=Path, default=SCENARIO, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_run:
         scale, years, burn_in = (
@@ -283,7 +358,16 @@ def main(argv: list[str] | None = None) -> int:
             int(args.child_run[1]),
             int(args.child_run[2]),
         )
-        child_run(scale, years, None if burn_in < 0 else burn_in)
+        child_run(scale, years, None if burn_in < 0 else burn_in, args.child_scenario)
+        return 0
+    if args.against is not None:
+        if args.pairs < 1:
+            parser.error(f"--pairs {args.pairs}: at least 1 is needed")
+        try:
+            compare_against(args.against, args.pairs, args.quick)
+        except CompareError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
 
     import mesa
