@@ -295,6 +295,15 @@ def _git(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
 
 
+def _timed_run(rev: str, years: int, burn_in: int | None, tree: Path) -> float:
+    try:
+        return one_child_run(1.0, years, burn_in, tree)[0]["seconds"]
+    except RuntimeError as exc:  # e.g. a revision older than the API the child run uses
+        last = (str(exc).strip().splitlines() or ["no message"])[-1]
+        side = "this working tree" if tree == ROOT else rev
+        raise CompareError(f"--against {rev}: the run of {side} failed: {last}") from None
+
+
 def compare_against(rev: str, pairs: int, quick: bool) -> None:
     """Figure (i) for ``rev`` and for this working tree, alternately, ``pairs`` times (after one
     uncounted run of each); print the pairs and the median of their ratios. The order within a
@@ -321,11 +330,11 @@ def compare_against(rev: str, pairs: int, quick: bool) -> None:
             )
             print(f"{'pair':>4}  {label:>22}  {'working tree':>12}  ratio")
             for root in (tree, ROOT):  # not counted: the first run reads a fresh checkout's files from disk
-                one_child_run(1.0, years, burn_in, root)
+                _timed_run(rev, years, burn_in, root)
             ratios = []
             for i in range(pairs):
                 order = (tree, ROOT) if i % 2 == 0 else (ROOT, tree)
-                seconds = {root: one_child_run(1.0, years, burn_in, root)[0]["seconds"] for root in order}
+                seconds = {root: _timed_run(rev, years, burn_in, root) for root in order}
                 ratios.append(seconds[ROOT] / seconds[tree])
                 print(f"{i + 1:>4}  {seconds[tree]:>20.3f} s  {seconds[ROOT]:>10.3f} s  {ratios[-1]:.3f}", flush=True)
         finally:
