@@ -12,7 +12,8 @@ Prints a table; nothing here asserts. The figures:
 
 (i)-(iii) are the median of ``--repeats`` fresh processes (default 3); (iv) the fastest of as
 many passes. Two host figures come first, because this machine's speed varies from hour to hour
-(other tenants' memory traffic): compare runs only when those figures are close.
+(other tenants' memory traffic): compare runs only when those figures are close, and even then
+expect 10% either way (to judge a change, use ``--against``).
 
 ``--quick`` shortens every run (one year, no burn-in, fewer weeks for (iv)) and scales
 the time budgets pro rata by weeks, so it is a smoke test, not a measurement.
