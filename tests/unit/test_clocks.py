@@ -121,3 +121,13 @@ def test_zero_hazard_never_fires():
     for _ in range(100):
         assert len(clock.advance_all(np.zeros(1000), uid)) == 0
         assert len(clock.advance(np.arange(1000), 0.0, uid)) == 0
+
+
+def test_an_event_fires_in_the_week_the_hazard_reaches_its_threshold():
+    # Halving is exact in binary: two weeks of half the threshold use it up exactly, and "reaches"
+    # counts (as "the total reaches the threshold" did), so everyone fires in week 2, not week 3.
+    uid = np.arange(200, dtype=np.int64)
+    clock = HazardClock(Stream(6, "edge"), uid)
+    half = clock.remaining / 2.0
+    assert len(clock.advance_all(half, uid)) == 0
+    np.testing.assert_array_equal(np.sort(clock.advance_all(half, uid)), np.arange(200))
