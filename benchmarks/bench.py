@@ -59,6 +59,12 @@ REFERENCE_AGENT_SCALE = 0.05  # about 3,900 pupils on a school roll for the per-
 # --- child processes ------------------------------------------------------------------------------
 
 
+def run_shape(quick: bool) -> tuple[int, int | None]:
+    """(evaluation years, burn-in) of the model runs; a burn-in of None keeps the scenario's.
+    Figures (i)-(iii) and ``--against`` use the same shape, so their times are comparable."""
+    return (1, 0) if quick else (5, None)
+
+
 def child_run(scale: float, years: int, burn_in: int | None, scenario_path: Path = SCENARIO) -> None:
     """Build and run the model once in this (fresh) process; print the timings as JSON."""
     from simulation import SchoolExitModel, load_scenario
@@ -313,7 +319,7 @@ def compare_against(rev: str, pairs: int, quick: bool) -> None:
     if found.returncode != 0:
         raise CompareError(f"--against {rev}: not a commit of the git repository at {ROOT}")
     commit = found.stdout.strip()
-    years, burn_in = (1, 0) if quick else (5, None)
+    years, burn_in = run_shape(quick)
     with tempfile.TemporaryDirectory(prefix="bench-against-") as tmp:
         tree = Path(tmp) / "tree"
         _git("worktree", "prune")  # an earlier comparison killed part way left its entry behind
@@ -391,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     compileall.compile_dir(ROOT / "simulation", quiet=1)
 
     quick = args.quick
-    years, burn_in = (1, 0) if quick else (5, None)
+    years, burn_in = run_shape(quick)
     # Weeks of the runs the budgets speak of: the scenario's burn-in plus 5 years.
     full_weeks = (load_scenario(SCENARIO).burn_in + 5) * WEEKS_PER_YEAR
     table = Table(quick)
