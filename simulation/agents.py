@@ -7,8 +7,7 @@ writes the array, so Mesa tools and the vectorised step see one state.
 
 from __future__ import annotations
 
-import mesa
-
+from .mesa_core import mesa
 from .state import FAMILY_COLUMNS, PUPIL_COLUMNS, SCHOOL_COLUMNS, Status
 
 

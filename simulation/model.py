@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
 from . import la, schools
@@ -12,6 +11,7 @@ from .dynamics import hazards, support, wellbeing
 from .dynamics.clocks import ClockBank
 from .dynamics.queues import DueCalendar
 from .interventions import Modifiers
+from .mesa_core import mesa
 from .moves import (
     choose_schools,
     move,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from . import timeline as tl
+from .mesa_core import mesa
 from .state import SEN, Kind, Reason, Status
 
 if TYPE_CHECKING:

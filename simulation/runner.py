@@ -81,7 +81,7 @@ def _forget(model: SchoolExitModel) -> None:
     """Drop Mesa's class-level reference to a finished model: ``mesa.Agent._ids`` keeps an id counter
     per model, keyed by the model, which otherwise keeps every model alive (about 4 MB per
     sweep-sized run, gigabytes over a sweep in one worker)."""
-    import mesa
+    from .mesa_core import mesa
 
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
