@@ -27,8 +27,10 @@ import subprocess
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas costs 0.3 s to import, and `school-exit --help` needs this module
+    import pandas as pd
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -339,6 +339,23 @@ def test_console_entry_point_in_a_subprocess(tmp_path: Path):
     assert not (tmp_path / "o").exists()
 
 
+def test_help_does_not_import_pandas_or_mesa():
+    """`school-exit --help` is the first thing a newcomer runs: it should answer in a blink, not
+    after the 0.3 s of pandas and 0.2 s of Mesa that only running a model needs."""
+    code = (
+        "import sys\n"
+        "from simulation.cli import main\n"
+        "try:\n"
+        "    main(['run', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('pandas', 'mesa', 'scipy') if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "--replicates" in done.stdout
+    assert done.stderr.strip() == "[]"
+
+
 # --- targets and plots as library functions -----------------------------------------------
 
 
