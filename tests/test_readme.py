@@ -66,3 +66,12 @@ def test_ci_runs_make_test():
         line.strip() for line in ci.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
     assert "make test" in commands
+
+
+def test_module_map_names_every_module():
+    """A newcomer finds code through the README's module map: a module missing from it is hidden."""
+    table = readme_text().split("| module | owns |", 1)[1].split("\n\n", 1)[0]
+    listed = set(re.findall(r"`(?:simulation/)?([\w/]+?)(?:\.py)?`", table))
+    modules = {p.stem for p in (ROOT / "simulation").glob("*.py") if p.stem != "__init__"}
+    assert not modules - listed, f"not in the README's module map: {sorted(modules - listed)}"
+    assert "dynamics/" in table
