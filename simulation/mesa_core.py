@@ -7,7 +7,8 @@ never calls. While ``import mesa`` runs, ``mesa.experimental`` is a stand-in mod
 attribute read on it (``mesa.experimental.devs``) or any ``import mesa.experimental...``
 afterwards imports the real package, so nothing that uses it sees a difference.
 
-If Mesa was imported before this module, it is used as it is.
+If Mesa was imported before this module, it is used as it is; if Mesa's own import needs a
+submodule of ``mesa.experimental`` (not so in 3.3), it is imported the ordinary way.
 """
 
 from __future__ import annotations
@@ -36,12 +37,20 @@ def _import_mesa() -> types.ModuleType:
     if "mesa" in sys.modules:
         return sys.modules["mesa"]
     stand_in = _Deferred(_EXPERIMENTAL)
+    before = set(sys.modules)
     sys.modules[_EXPERIMENTAL] = stand_in
     try:
         import mesa
+    except ImportError:  # a Mesa whose own import reaches into mesa.experimental: import it whole
+        for name in set(sys.modules) - before:
+            if name.partition(".")[0] == "mesa":
+                del sys.modules[name]
+        mesa = None
     finally:  # from here on, ``import mesa.experimental...`` finds and runs the real package
         if sys.modules.get(_EXPERIMENTAL) is stand_in:
             del sys.modules[_EXPERIMENTAL]
+    if mesa is None:
+        import mesa
     return mesa
 
 

@@ -60,3 +60,23 @@ def test_a_mesa_imported_first_is_used_as_it_is():
         """
     )
     assert out == "True True module"
+
+
+def test_a_mesa_whose_import_needs_an_experimental_submodule_is_imported_whole(tmp_path):
+    """Mesa 3.3 does not do this, but a later 3.3.x might: the stand-in must then step aside,
+    not break the import."""
+    pkg = tmp_path / "mesa"
+    (pkg / "experimental").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("import mesa.experimental.sub as sub\n")
+    (pkg / "experimental" / "__init__.py").write_text("X = 1\n")
+    (pkg / "experimental" / "sub.py").write_text("Y = 2\n")
+    out = _python(
+        f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from simulation.mesa_core import mesa
+        print(mesa.__file__.startswith({str(tmp_path)!r}), mesa.sub.Y, mesa.experimental.X,
+              type(sys.modules["mesa.experimental"]).__name__)
+        """
+    )
+    assert out == "True 2 1 module"
