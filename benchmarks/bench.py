@@ -104,6 +104,11 @@ class Finished:
     stderr: str
 
 
+def _last_line(text: str) -> str:
+    """The last line of a failed process's output: the one that says what went wrong."""
+    return (text.strip().splitlines() or ["no message"])[-1]
+
+
 def run_process(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> Finished:
     """Run ``cmd`` to completion; ``wait4`` gives that process's own peak memory."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -165,8 +170,7 @@ def cli_run(years: int, repeats: int = 1) -> tuple[str, Finished | None, float |
             cmd = [str(exe), "run", str(SCENARIO), "--years", str(years), "--replicates", "1", "--out", out]
             done = run_process(cmd)
             if done.returncode != 0:
-                last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-                return f"failed (exit {done.returncode}): {last}", done, None
+                return f"failed (exit {done.returncode}): {_last_line(done.stderr)}", done, None
             run_s = json.loads((Path(out) / "manifest.json").read_text())["wall_seconds"]
         runs.append((done, run_s))
     runs.sort(key=lambda r: r[0].seconds)
@@ -309,9 +313,8 @@ def _timed_run(rev: str, years: int, burn_in: int | None, tree: Path) -> float:
     try:
         return one_child_run(1.0, years, burn_in, tree)[0]["seconds"]
     except RuntimeError as exc:  # e.g. a revision older than the API the child run uses
-        last = (str(exc).strip().splitlines() or ["no message"])[-1]
         side = "this working tree" if tree == ROOT else rev
-        raise CompareError(f"--against {rev}: the run of {side} failed: {last}") from None
+        raise CompareError(f"--against {rev}: the run of {side} failed: {_last_line(str(exc))}") from None
 
 
 def compare_against(rev: str, pairs: int, quick: bool) -> None:
@@ -328,8 +331,7 @@ def compare_against(rev: str, pairs: int, quick: bool) -> None:
         _git("worktree", "prune")  # an earlier comparison killed part way left its entry behind
         added = _git("worktree", "add", "--detach", "--quiet", str(tree), commit)
         if added.returncode != 0:
-            message = (added.stderr.strip().splitlines() or ["no message"])[-1]
-            raise CompareError(f"--against {rev}: git could not check it out: {message}")
+            raise CompareError(f"--against {rev}: git could not check it out: {_last_line(added.stderr)}")
         try:
             for root in (tree, ROOT):  # as for the main figures: no process compiles the package
                 compileall.compile_dir(root / "simulation", quiet=1)

@@ -37,7 +37,8 @@ def main() -> None:
     prior, names = cal.prior, list(cal.prior.names)
     stage2 = load_posterior(HERE / "stage2" / "posterior.csv")
     theta = stage2.theta[:, [stage2.names.index(n) for n in names]]
-    position = (theta - prior.low) / (prior.high - prior.low)
+    low, span = prior.low, prior.high - prior.low
+    position = (theta - low) / span
     on_bound = np.all(np.minimum(position, 1 - position) < 1e-6, axis=0)
     # scipy's logit, not prior.to_free (log p - log1p(-p)): the two differ in the last bits, and start.csv's
     # sha256 is part of the committed calibration's identity, so this file must keep writing the same bytes.
@@ -47,7 +48,6 @@ def main() -> None:
     rng = np.random.default_rng([seed, 3])
     start = np.empty((cal.particles, len(names)))
     free = rng.multivariate_normal(mean, WIDEN**2 * cov, size=cal.particles)
-    low, span = prior.low, prior.high - prior.low
     start[:, ~on_bound] = low[~on_bound] + span[~on_bound] * expit(free)
     start[:, on_bound] = low[on_bound] + span[on_bound] * rng.random((cal.particles, on_bound.sum()))
     out = pd.DataFrame(start, columns=names)
