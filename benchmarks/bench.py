@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "benchmarks") not in sys.path:  # reference_mesa, however this file is run
     sys.path.insert(0, str(ROOT / "benchmarks"))
 SCENARIO = ROOT / "scenarios" / "baseline.toml"
-WEEKS_PER_YEAR = 52  # as simulation.timeline.WEEKS_PER_YEAR
+WEEKS_PER_YEAR = 52  # as simulation.model.timeline.WEEKS_PER_YEAR
 
 # DESIGN.md section 8.
 BUDGET_REFERENCE_S = 2.0
@@ -190,7 +190,7 @@ def per_pupil_week(weeks: int, passes: int) -> dict:
     from reference_mesa import ExitDraws, ReferenceModel, build_state, vectorised_week
 
     from simulation import SchoolExitModel, load_scenario
-    from simulation.params import defaults
+    from simulation.model.params import defaults
 
     p = defaults()
     state = build_state(REFERENCE_AGENT_SCALE, seed=1, p=p)

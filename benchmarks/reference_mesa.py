@@ -6,7 +6,7 @@ that pupil, and one :class:`SchoolAgent` per school that rations its support hou
 by looping over its roll. It imports no dynamics function, only constants
 (``MISMATCH_BY_NEED``, the calendar), so it is an independent statement of the
 rules. The fast side, :func:`vectorised_week`, applies the same rules to column
-arrays with :mod:`simulation.dynamics` (``support.share_met`` / ``unmet_need``,
+arrays with :mod:`simulation.model.dynamics` (``support.share_met`` / ``unmet_need``,
 ``wellbeing.update_stress`` / ``update_distress`` / ``absence_share`` / ``mismatch``,
 ``hazards.ehe_hazards``), statement for statement as ``SchoolExitModel`` does.
 
@@ -36,7 +36,7 @@ in the model's phase order:
    ``hazards.ehe_hazards`` (no-choice quartered in holidays), realised per pupil per week.
    The reference draws a Bernoulli with probability ``genuine + no_choice`` from
    the model's ``random.random()``; the vectorised side uses the package's
-   :class:`~simulation.dynamics.clocks.HazardClock`, whose weekly firing probability
+   :class:`~simulation.model.dynamics.clocks.HazardClock`, whose weekly firing probability
    is ``1 - exp(-hazard)``: the two agree to ``O(hazard**2)``, so exit counts agree in
    distribution, not draw for draw. The route is genuine with probability
    ``genuine / total``. A child who leaves goes to EHE and off the roll (``moves.move``).
@@ -45,7 +45,7 @@ Left out, because they are not part of the hot per-pupil arithmetic: bullying in
 CAMHS, school responses, off-rolling, the EHCP process and the LA's duties.
 
 Both sides start from :func:`build_state`: a synthetic LA drawn with
-``simulation.population.build_population``, keeping the pupils on a school roll.
+``simulation.model.population.build_population``, keeping the pupils on a school roll.
 """
 
 from __future__ import annotations
@@ -56,17 +56,17 @@ from dataclasses import dataclass, fields
 import mesa
 import numpy as np
 
-from simulation.dynamics import hazards, support, wellbeing
-from simulation.dynamics.clocks import HazardClock
-from simulation.dynamics.wellbeing import MISMATCH_BY_NEED, SPECIAL_SCHOOL_MISMATCH
-from simulation.params import defaults
-from simulation.population import REFERENCE_LA, build_population
-from simulation.rng import Streams
-from simulation.state import SEN, Phase, Route, Status
-from simulation.timeline import IS_TERM, WEEKS_PER_YEAR, Y7_TRANSITION_WEEKS
+from simulation.model.dynamics import hazards, support, wellbeing
+from simulation.model.dynamics.clocks import HazardClock
+from simulation.model.dynamics.wellbeing import MISMATCH_BY_NEED, SPECIAL_SCHOOL_MISMATCH
+from simulation.model.params import defaults
+from simulation.model.population import REFERENCE_LA, build_population
+from simulation.model.rng import Streams
+from simulation.model.state import SEN, Phase, Route, Status
+from simulation.model.timeline import IS_TERM, WEEKS_PER_YEAR, Y7_TRANSITION_WEEKS
 
 # Expected share of a school's roll above the pastoral threshold when support hours are
-# set; the same assumption as ``simulation.schools._EXPECTED_PASTORAL_SHARE``.
+# set; the same assumption as ``simulation.model.schools._EXPECTED_PASTORAL_SHARE``.
 EXPECTED_PASTORAL_SHARE = 0.03
 
 # Columns compared between the two implementations, week by week.
@@ -145,7 +145,7 @@ def build_state(scale: float = 0.05, seed: int = 0, *, warm: bool = True, p: dic
     Support hours per school are ``ratio * demand`` with ``ratio`` the parameter
     ``support_capacity_ratio`` (``special_capacity_ratio`` for special schools) and
     demand the plan and SEN-support hours of the roll plus ``EXPECTED_PASTORAL_SHARE``
-    of the roll at pastoral hours, as ``simulation.schools.initialise`` sets them.
+    of the roll at pastoral hours, as ``simulation.model.schools.initialise`` sets them.
 
     ``warm`` gives the mid-run spread a fresh population lacks (its stress is all 0),
     so that every branch runs: stress ~ Beta(1.2, 3), school distress above the entry

@@ -1,7 +1,7 @@
 """Shared helpers for the test suite.
 
 Small populations keep the suite fast; defaults are always read from the parameter
-registry (``simulation.params.PARAMS``) so that tuning a default never breaks a test.
+registry (``simulation.model.params.PARAMS``) so that tuning a default never breaks a test.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import simulation
-from simulation import timeline as tl
-from simulation.params import resolve
-from simulation.state import Kind, Phase, Status
+from simulation.model import timeline as tl
+from simulation.model.params import resolve
+from simulation.model.state import Kind, Phase, Status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

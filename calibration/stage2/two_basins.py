@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from simulation import load_scenario
-from simulation.calibration_config import load_calibration
-from simulation.posterior import load_posterior
+from simulation.research.calibration_config import load_calibration
+from simulation.policy.posterior import load_posterior
 
 HERE = Path(__file__).resolve().parent
 HALF = 50

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation import abc_smc
-from simulation.abc_smc import UniformPrior
+from simulation.research import abc_smc
+from simulation.research.abc_smc import UniformPrior
 
 PRIOR = UniformPrior(("a", "b"), np.array([0.0, -1.0]), np.array([1.0, 1.0]))
 
@@ -69,7 +69,7 @@ def test_distance_is_infinite_when_a_statistic_is_missing():
 
 
 def test_walk_scale_shrinks_when_moves_stall_and_recovers():
-    from simulation.calibration import walk_scale
+    from simulation.research.calibration import walk_scale
 
     assert walk_scale([0.2, 0.1, 0.3]) == 1.0  # a healthy walk keeps its scale
     assert walk_scale([0.2, 0.03]) == 0.5

@@ -9,10 +9,10 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from simulation.calibration import run_calibration
-from simulation.calibration_config import CalibrationError, load_calibration
 from simulation.cli import main
-from simulation.executors import LocalExecutor, SerialExecutor
+from simulation.research.calibration import run_calibration
+from simulation.research.calibration_config import CalibrationError, load_calibration
+from simulation.research.executors import LocalExecutor, SerialExecutor
 
 TABLES = ("posterior", "posterior_summary", "fit", "history", "predictive")
 
@@ -80,7 +80,7 @@ def test_a_changed_configuration_is_not_resumed(toy_config, tmp_path):
 def test_generations_of_other_code_are_not_resumed(toy_config, tmp_path, monkeypatch):
     out = tmp_path / "out"
     _run(toy_config(generations=1), out)
-    monkeypatch.setattr("simulation.store.code_sha256", lambda: "0" * 64)  # as if a source file changed
+    monkeypatch.setattr("simulation.research.store.code_sha256", lambda: "0" * 64)  # as if a source file changed
     with pytest.raises(ValueError, match="other code produced"):
         _run(toy_config(generations=2), out)
 
@@ -200,7 +200,7 @@ def test_same_posterior_on_a_dask_cluster(toy_config, tmp_path):
 
 def _own_and_fresh_distance(tables, out):
     """Median distance of the final particles on their own seeds, and of the predictive runs on fresh ones."""
-    from simulation.abc_smc import distance
+    from simulation.research.abc_smc import distance
 
     targets = pd.read_csv(out.parent / "toy_targets.csv")
     value, low, high = (targets[c].to_numpy(float) for c in ("value", "low", "high"))
@@ -265,7 +265,7 @@ def test_a_function_model_has_no_predictive_scale(toy_config):
 
 
 def test_the_predictive_runs_at_its_own_scale(tmp_path, monkeypatch):
-    from simulation import calibration as calmod
+    from simulation.research import calibration as calmod
 
     seen = {}
 

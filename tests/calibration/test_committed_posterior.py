@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.calibration import calibration_task, make_tasks
-from simulation.calibration_config import load_calibration
-from simulation.executors import LocalExecutor, run_tasks
-from simulation.posterior import load_posterior
+from simulation.policy.posterior import load_posterior
+from simulation.research.calibration import calibration_task, make_tasks
+from simulation.research.calibration_config import load_calibration
+from simulation.research.executors import LocalExecutor, run_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 DRAWS = 16

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from simulation import load_scenario
-from simulation.england import england_specs
-from simulation.runner import run_specs, simulate
-from simulation.scenario import ScenarioError
+from simulation.policy.scenario import ScenarioError
+from simulation.research.england import england_specs
+from simulation.research.runner import run_specs, simulate
 
 POSTERIOR = "particle,weight,distance,absence_base,rr_fsm\n0,0.25,0.5,0.03,2.0\n1,0.75,0.6,0.05,6.0\n"
 SCENARIO = """
@@ -123,7 +123,7 @@ def test_a_missing_posterior_file_is_named(files):
 
 
 def test_weights_are_normalised(files):
-    from simulation.posterior import load_posterior
+    from simulation.policy.posterior import load_posterior
 
     tmp, _, _ = files
     post = load_posterior(tmp / "post" / "posterior.csv")
@@ -131,7 +131,7 @@ def test_weights_are_normalised(files):
 
 
 def test_compare_refuses_scenarios_on_different_posteriors(files):
-    from simulation.compare import align
+    from simulation.analysis.compare import align
 
     tmp, base, child = files
     off = tmp / "off.toml"
@@ -144,7 +144,7 @@ def test_compare_refuses_scenarios_on_different_posteriors(files):
 
 def test_summary_tells_a_narrow_start_from_identification():
     # A warm-started fit can inherit its narrowness: the summary compares each interval with the start's.
-    from simulation.posterior import summarise
+    from simulation.policy.posterior import summarise
 
     rng = np.random.default_rng(7)
     low, high = np.zeros(3), np.ones(3)

@@ -15,9 +15,10 @@ import pandas.testing as pdt
 import pytest
 
 from simulation import METRICS, PARAMS
-from simulation.cli import HEADLINE_METRICS, main
-from simulation.plots import plot_out_of_school
-from simulation.targets import compare_to_targets, count_line, format_table, load_targets
+from simulation.analysis.targets import compare_to_targets, count_line, format_table, load_targets
+from simulation.cli import main
+from simulation.model.metrics import RUN_HEADLINE
+from simulation.present.plots import plot_out_of_school
 
 SMALL = """\
 name = "small"
@@ -135,7 +136,7 @@ def test_run_plot_writes_png_svg_and_csv(results_dir: Path):
 def test_run_prints_headline_summary(small: Path, tmp_path: Path, capsys):
     assert main(["run", str(small), "--out", str(tmp_path / "o"), "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    for metric in HEADLINE_METRICS:
+    for metric in RUN_HEADLINE:
         line = next(ln for ln in out.splitlines() if ln.startswith(metric))
         assert METRICS[metric][0] in line  # unit printed beside the numbers
     assert not (tmp_path / "o" / "events.parquet").exists()  # events only when asked
@@ -239,7 +240,7 @@ def test_failed_run_writes_no_tables(small: Path, tmp_path: Path, capsys, monkey
     def boom(*args, **kwargs):
         raise RuntimeError("model fell over")
 
-    monkeypatch.setattr("simulation.runner.run", boom)
+    monkeypatch.setattr("simulation.research.runner.run", boom)
     out = tmp_path / "out"
     assert main(["run", str(small), "--out", str(out)]) == 1
     err = capsys.readouterr().err

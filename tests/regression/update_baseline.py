@@ -18,6 +18,7 @@ from pathlib import Path
 
 import simulation
 from simulation import PopulationSpec, Scenario
+from simulation.policy.interventions import EHCPAssessmentCapacity
 
 BASELINE = Path(__file__).with_name("baseline.json")
 SEED = 20240901
@@ -29,7 +30,7 @@ CASE = Scenario(
     years=2,
     burn_in=1,
     seed=SEED,
-    interventions=(simulation.interventions.EHCPAssessmentCapacity(increase=0.5, start_year=1),),
+    interventions=(EHCPAssessmentCapacity(increase=0.5, start_year=1),),
 )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.compare import Comparison, compare
-from simulation.interventions import (
+from simulation.analysis.compare import Comparison, compare
+from simulation.policy.interventions import (
     AccountabilityReform,
     EHEConsent,
     MentalHealthSupportTeams,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from simulation.analysis.compare import compare
 from simulation.cli import main
-from simulation.compare import compare
 
 BASE = """name = "base"
 description = "A tiny LA."

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.compare import compare
+from simulation.analysis.compare import compare
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 PACKAGES = ["package_childrens_commissioner.toml", "package_send_reform.toml", "package_enforcement_first.toml"]

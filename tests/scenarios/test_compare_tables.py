@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.compare import (
+from simulation.analysis.compare import (
     ALL_ROUTES,
     HEADLINE,
     RunDigest,
@@ -151,7 +151,7 @@ def test_consent_displaces_pushed_home_education(comparison):
 
 def test_pupil_weeks_regained_match_the_weeks_tables(comparison):
     weeks = comparison["weeks"]
-    from simulation import timeline as tl
+    from simulation.model import timeline as tl
 
     term = weeks[tl.IS_TERM[weeks["week"].to_numpy()]]
     out = term.assign(out=term["ehe"] + term["cme"] + term["s19"]).groupby(["scenario", "replicate"])["out"].sum()
@@ -203,7 +203,7 @@ def test_exit_routes_views_count_the_same_exits(comparison):
 
 
 def test_results_do_not_depend_on_the_number_of_workers(small_scenarios, comparison):
-    from simulation.compare import compare
+    from simulation.analysis.compare import compare
 
     base, support, _ = small_scenarios
     serial = compare(base.with_(replicates=2), [support.with_(replicates=2)], workers=1)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import plots
+from simulation.present import plots
 
 SAFE = {mcolors.to_hex(c) for c in plots.OKABE_ITO.values()}
 

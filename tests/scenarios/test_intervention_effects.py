@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from simulation import SchoolExitModel, run
-from simulation import timeline as tl
-from simulation.interventions import (
+from simulation.model import timeline as tl
+from simulation.model.state import Kind, Reason, Status
+from simulation.policy.interventions import (
     REGISTRY,
     AccountabilityReform,
     AttendanceMentors,
@@ -23,7 +24,6 @@ from simulation.interventions import (
     find_conflict,
     from_dict,
 )
-from simulation.state import Kind, Reason, Status
 
 YEAR = tl.WEEKS_PER_YEAR
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from simulation.compare import validate_file
-from simulation.interventions import REGISTRY, find_conflict
-from simulation.report import CATALOGUE_BEGIN, CATALOGUE_END, scenario_catalogue
+from simulation.analysis.compare import validate_file
+from simulation.policy.interventions import REGISTRY, find_conflict
+from simulation.present.report import CATALOGUE_BEGIN, CATALOGUE_END, scenario_catalogue
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.toml"))
@@ -48,7 +48,7 @@ def test_every_intervention_documents_fields_source_and_cost():
 def test_readme_catalogue_is_current():
     text = (SCENARIOS / "README.md").read_text()
     generated = text[text.index(CATALOGUE_BEGIN) + len(CATALOGUE_BEGIN) : text.index(CATALOGUE_END)].strip()
-    assert generated == scenario_catalogue(SCENARIOS), "run: python -m simulation.report scenarios"
+    assert generated == scenario_catalogue(SCENARIOS), "run: python -m simulation.present.report scenarios"
     for path in FILES:
         assert f"`{path.name}`" in text
     for kind in REGISTRY:

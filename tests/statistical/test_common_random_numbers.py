@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from simulation import combine, run, run_many
-from simulation.interventions import EHCPAssessmentCapacity, SupportFunding
+from simulation.policy.interventions import EHCPAssessmentCapacity, SupportFunding
 
 
 def _without_name(df: pd.DataFrame) -> pd.DataFrame:

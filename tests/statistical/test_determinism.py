@@ -14,7 +14,7 @@ from simulation import (
     run_many,
     simulate,
 )
-from simulation.interventions import EHCPAssessmentCapacity
+from simulation.policy.interventions import EHCPAssessmentCapacity
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ reasonable default values of the other parameters. Bounds are read from the regi
 import numpy as np
 
 from simulation import PARAMS, run
-from simulation.state import Kind
+from simulation.model.state import Kind
 
 SEEDS = (1, 2, 3)
 

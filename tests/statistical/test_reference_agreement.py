@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.params import defaults, resolve
-from simulation.timeline import IS_TERM
+from simulation.model.params import defaults, resolve
+from simulation.model.timeline import IS_TERM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 ref = importlib.import_module("reference_mesa")

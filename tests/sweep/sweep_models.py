@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from simulation.sensitivity import ishigami
+from simulation.research.sensitivity import ishigami
 
 
 def slow_ishigami(params: dict, seed: int) -> dict[str, float]:

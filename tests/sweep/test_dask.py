@@ -53,7 +53,7 @@ def cluster():
 def test_dask_gives_the_same_tables_as_local_processes(cluster, write_experiment, tmp_path, capsys):
     address = cluster.scheduler_address
     assert address.startswith("tcp://127.0.0.1:")
-    exp = write_experiment(function_experiment("simulation.sensitivity:noisy_ishigami", samples=16, seeds=2))
+    exp = write_experiment(function_experiment("simulation.research.sensitivity:noisy_ishigami", samples=16, seeds=2))
     local, dask = tmp_path / "local", tmp_path / "dask"
     assert main(["sweep", str(exp), "--out", str(local), "--workers", "2", "--no-plot"]) == 0
     assert main(["sweep", str(exp), "--out", str(dask), "--scheduler", address, "--no-plot"]) == 0
@@ -75,7 +75,7 @@ def test_dask_gives_the_same_tables_as_local_processes(cluster, write_experiment
 
 
 def test_unreachable_scheduler_is_refused_before_anything_is_written(tmp_path, capsys, monkeypatch):
-    import simulation.executors as ex
+    import simulation.research.executors as ex
 
     original = ex.DaskExecutor.__init__
     monkeypatch.setattr(ex.DaskExecutor, "__init__", lambda self, a, **k: original(self, a, timeout=1.0))

@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.cli import HEADLINE_METRICS, main
-from simulation.england import (
+from simulation.cli import main
+from simulation.model.metrics import RUN_HEADLINE
+from simulation.model.population import REFERENCE_LA
+from simulation.policy.scenario import Scenario
+from simulation.research.england import (
     AGGREGATION,
     LA_TABLE,
     LATableError,
@@ -20,8 +23,6 @@ from simulation.england import (
     national_years,
     small_multiples_table,
 )
-from simulation.population import REFERENCE_LA
-from simulation.scenario import Scenario
 
 SMALL = """\
 name = "small"
@@ -153,7 +154,7 @@ def test_run_with_an_la_table_adds_national_rows_and_figures(tmp_path, capsys):
     summary = pd.read_parquet(out / "summary.parquet")
     assert len(summary) == 4 * 2
     assert (out / "figures" / "out_of_school.png").is_file()
-    for m in HEADLINE_METRICS:
+    for m in RUN_HEADLINE:
         assert (out / "figures" / f"la_{m}.png").is_file()
         assert (out / "figures" / f"la_{m}.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text())

@@ -9,9 +9,9 @@ import pytest
 from conftest import ISHIGAMI_BOUNDS, function_experiment
 
 from simulation.cli import main
-from simulation.experiment import load_experiment, sample
-from simulation.params import PARAMS
-from simulation.sensitivity import prepare
+from simulation.model.params import PARAMS
+from simulation.research.experiment import load_experiment, sample
+from simulation.research.sensitivity import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "experiments").glob("*.toml"))
@@ -106,7 +106,7 @@ BAD = {
         ["model.function", "no_such_module_xyz"],
     ),
     "function_without_bounds": (
-        function_experiment("simulation.sensitivity:ishigami").replace(ISHIGAMI_BOUNDS, ""),
+        function_experiment("simulation.research.sensitivity:ishigami").replace(ISHIGAMI_BOUNDS, ""),
         ["parameters.bounds"],
     ),
 }

@@ -11,7 +11,7 @@ import pytest
 from conftest import function_experiment
 
 from simulation.cli import main
-from simulation.sensitivity import ISHIGAMI_ANALYTIC, ISHIGAMI_VARIANCE
+from simulation.research.sensitivity import ISHIGAMI_ANALYTIC, ISHIGAMI_VARIANCE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def test_morris_effects_of_a_linear_model(write_experiment, tmp_path, capsys):
 def test_noise_share_of_a_known_noise(write_experiment, tmp_path):
     """Ishigami + N(0, 2^2) noise, 2 seeds per point: the noise share of the seed mean is
     (4 / 2) / (V + 4 / 2), V = 13.84; the base-point spread measures the same noise."""
-    text = function_experiment("simulation.sensitivity:noisy_ishigami", samples=128, seeds=2, noise_seeds=60)
+    text = function_experiment("simulation.research.sensitivity:noisy_ishigami", samples=128, seeds=2, noise_seeds=60)
     out = tmp_path / "o"
     assert main(["sweep", str(write_experiment(text)), "--out", str(out), "--workers", "2"]) == 0
     noise = pd.read_parquet(out / "noise.parquet").iloc[0]

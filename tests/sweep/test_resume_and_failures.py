@@ -17,8 +17,8 @@ import pytest
 from conftest import HERE, function_experiment
 
 from simulation.cli import main
-from simulation.executors import SerialExecutor, Task, run_tasks
-from simulation.store import RunStore, RunStoreError
+from simulation.research.executors import SerialExecutor, Task, run_tasks
+from simulation.research.store import RunStore, RunStoreError
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("samples", "results", "indices", "noise")
@@ -147,7 +147,7 @@ def test_runs_of_other_code_are_not_reused(tmp_path, capsys, monkeypatch):
     assert main(args) == 0
     assert "2 already done" in capsys.readouterr().err
     assert json.loads((tmp_path / "o" / "manifest.json").read_text())["resumed"] is True
-    monkeypatch.setattr("simulation.store.code_sha256", lambda: "0" * 64)  # as if a source file changed
+    monkeypatch.setattr("simulation.research.store.code_sha256", lambda: "0" * 64)  # as if a source file changed
     assert main(args) == 0
     assert "already done" not in capsys.readouterr().err
     assert len(list((tmp_path / "o" / "runs").glob("*.pkl"))) == 4  # the old runs are kept, not used
@@ -156,21 +156,27 @@ def test_runs_of_other_code_are_not_reused(tmp_path, capsys, monkeypatch):
 
 
 def test_code_hash_follows_the_files(tmp_path, monkeypatch):
-    from simulation import store
+    from simulation.research import store
 
     store.code_sha256.cache_clear()
     first = store.code_sha256()
     assert len(first) == 64 and store.code_version().endswith("+" + first[:16])
     fake = tmp_path / "simulation"
     (fake / "data").mkdir(parents=True)
-    (fake / "store.py").write_text("x = 1\n")
+    (fake / "research").mkdir()
+    (fake / "research" / "store.py").write_text("x = 1\n")
     (fake / "data" / "t.csv").write_text("a\n1\n")
-    monkeypatch.setattr(store, "__file__", str(fake / "store.py"))
+    monkeypatch.setattr(store, "__file__", str(fake / "research" / "store.py"))
     store.code_sha256.cache_clear()
     one = store.code_sha256()
     (fake / "data" / "t.csv").write_text("a\n2\n")
     store.code_sha256.cache_clear()
-    assert store.code_sha256() != one
+    two = store.code_sha256()
+    assert two != one
+    (fake / "model").mkdir()  # a module in another subpackage counts too
+    (fake / "model" / "x.py").write_text("y = 2\n")
+    store.code_sha256.cache_clear()
+    assert store.code_sha256() != two
     monkeypatch.undo()
     store.code_sha256.cache_clear()
     assert store.code_sha256() == first
@@ -183,7 +189,7 @@ def test_failed_run_of_the_run_command_writes_no_tables(tmp_path, capsys, monkey
     def boom(*args, **kwargs):
         raise RuntimeError("model fell over")
 
-    monkeypatch.setattr("simulation.runner.run", boom)
+    monkeypatch.setattr("simulation.research.runner.run", boom)
     out = tmp_path / "o"
     assert main(["run", str(scen), "--out", str(out), "--replicates", "2", "--workers", "1"]) == 1
     err = capsys.readouterr().err

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from simulation import Family, LocalAuthority, Pupil, School, SchoolExitModel
-from simulation.state import Status
+from simulation.model.state import Status
 
 
 @pytest.fixture()

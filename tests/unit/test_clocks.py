@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from simulation.dynamics.clocks import HazardClock
-from simulation.rng import Stream
-from simulation.state import make_uid
+from simulation.model.dynamics.clocks import HazardClock
+from simulation.model.rng import Stream
+from simulation.model.state import make_uid
 
 
 def first_event_week(clock: HazardClock, uid: np.ndarray, hazard_by_week, max_weeks: int = 10_000) -> np.ndarray:

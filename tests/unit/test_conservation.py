@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from simulation import PARAMS, PopulationSpec, SchoolExitModel, run
-from simulation.state import Kind, Phase, Reason, Status
+from simulation.model.state import Kind, Phase, Reason, Status
 
 WEEKS = 60  # a full year and the first weeks after the roll-over
 N_STATUS = len(Status)

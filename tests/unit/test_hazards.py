@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from simulation.dynamics import hazards
-from simulation.state import SEN, Form, Need, Route
+from simulation.model.dynamics import hazards
+from simulation.model.state import SEN, Form, Need, Route
 
 
 def test_behaviour_risk_multiplies_the_relative_risks(default_params):

@@ -3,7 +3,8 @@
 import pytest
 
 from simulation import PARAMS, SchoolExitModel
-from simulation.interventions import (
+from simulation.model.params import resolve
+from simulation.policy.interventions import (
     REGISTRY,
     EHCPAssessmentCapacity,
     InterventionError,
@@ -12,7 +13,6 @@ from simulation.interventions import (
     from_dict,
     to_dict,
 )
-from simulation.params import resolve
 
 
 def test_every_registered_intervention_moves_registry_levers_or_is_a_programme():

@@ -1,4 +1,4 @@
-"""simulation.mesa_core: building a model does not import mesa.experimental (nor scipy.spatial),
+"""simulation.model.mesa_core: building a model does not import mesa.experimental (nor scipy.spatial),
 and everything in mesa.experimental is still there for whoever reads it. Each case runs in a fresh
 interpreter, because the test process has imported Mesa long before."""
 
@@ -35,7 +35,7 @@ def test_mesa_experimental_loads_on_first_use_by_attribute_or_by_import():
     out = _python(
         """
         import sys
-        import simulation.model
+        import simulation.model.mesa_model
         import mesa
         devs = mesa.experimental.devs
         print(devs.__name__, sys.modules["mesa.experimental"] is mesa.experimental)
@@ -54,8 +54,8 @@ def test_a_mesa_imported_first_is_used_as_it_is():
         """
         import mesa
         real = mesa.experimental
-        import simulation.model
-        from simulation.mesa_core import mesa as ours
+        import simulation.model.mesa_model
+        from simulation.model.mesa_core import mesa as ours
         print(ours is mesa, mesa.experimental is real, type(real).__name__)
         """
     )
@@ -74,7 +74,7 @@ def test_a_mesa_whose_import_needs_an_experimental_submodule_is_imported_whole(t
         f"""
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
-        from simulation.mesa_core import mesa
+        from simulation.model.mesa_core import mesa
         print(mesa.__file__.startswith({str(tmp_path)!r}), mesa.sub.Y, mesa.experimental.X,
               type(sys.modules["mesa.experimental"]).__name__)
         """

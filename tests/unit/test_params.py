@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from simulation.params import PARAMS, ParameterError, by_kind, defaults, resolve, salib_problem
+from simulation.model.params import PARAMS, ParameterError, by_kind, defaults, resolve, salib_problem
 
 
 def a_float_param():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import simulation
-from simulation.population import PopulationSpec, build_population, choice_cdf, weighted_choice
-from simulation.state import SEN, Phase, Status
+from simulation.model.population import PopulationSpec, build_population, choice_cdf, weighted_choice
+from simulation.model.state import SEN, Phase, Status
 
 N = 20_000
 

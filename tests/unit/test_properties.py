@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulation import METRICS, PARAMS, SchoolExitModel
-from simulation.params import resolve
-from simulation.state import Status
+from simulation.model.params import resolve
+from simulation.model.state import Status
 
 SETTINGS = settings(
     max_examples=10,

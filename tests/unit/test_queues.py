@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulation.dynamics.queues import serve_oldest, weekly_capacity
+from simulation.model.dynamics.queues import serve_oldest, weekly_capacity
 
 
 def test_serve_oldest_takes_the_earliest_joiners():

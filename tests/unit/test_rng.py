@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from simulation.rng import Stream, Streams
-from simulation.state import make_uid
+from simulation.model.rng import Stream, Streams
+from simulation.model.state import make_uid
 
 IDS = make_uid(np.arange(1000), np.zeros(1000, dtype=np.int64))
 

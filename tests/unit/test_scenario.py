@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from simulation import PARAMS, Scenario, ScenarioError, load_scenario
-from simulation.interventions import EHCPAssessmentCapacity
+from simulation.policy.interventions import EHCPAssessmentCapacity
 
 FLOAT_PARAM = next(p for p in PARAMS.values() if not p.integer)
 

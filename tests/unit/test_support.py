@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulation.dynamics.support import TIER_EHCP, TIER_PASTORAL, TIER_SEN, share_met, unmet_need
+from simulation.model.dynamics.support import TIER_EHCP, TIER_PASTORAL, TIER_SEN, share_met, unmet_need
 
 
 def provided_hours(school, share, demand, n_schools):

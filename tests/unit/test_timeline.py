@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from simulation import timeline as tl
+from simulation.model import timeline as tl
 
 
 def test_there_are_39_term_weeks_in_52():

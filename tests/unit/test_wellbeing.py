@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulation.dynamics.wellbeing import (
+from simulation.model.dynamics.wellbeing import (
     MISMATCH_BY_NEED,
     SPECIAL_SCHOOL_MISMATCH,
     absence_share,
@@ -12,7 +12,7 @@ from simulation.dynamics.wellbeing import (
     update_distress,
     update_stress,
 )
-from simulation.state import Need
+from simulation.model.state import Need
 
 
 def test_stress_decays_by_the_recovery_share_and_adds_inputs():

@@ -46,7 +46,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import timeline as tl
+from simulation.model import timeline as tl
+from simulation.model.metrics import HEADLINE
+from simulation.model.state import Kind, Reason, Status
+from simulation.policy.scenario import Scenario, ScenarioError, load_scenario
+from simulation.research.runner import run
+
 from .paired import (  # noqa: F401  (re-exported: the comparison's statistics)
     ALL_METRICS,
     EXTRA_METRICS,
@@ -60,10 +65,6 @@ from .paired import (  # noqa: F401  (re-exported: the comparison's statistics)
     t_interval,
     welch_interval,
 )
-from .plots import HEADLINE
-from .runner import run
-from .scenario import Scenario, ScenarioError, load_scenario
-from .state import Kind, Reason, Status
 
 TRUE_ROUTES = {
     Reason.GENUINE_EHE: "Home education: genuine choice",
@@ -180,7 +181,7 @@ def validate_file(path: str | Path) -> Scenario:
     by key, and interventions that set any shared lever in overlapping years."""
     import tomllib
 
-    from .interventions import find_conflict
+    from simulation.policy.interventions import find_conflict
 
     path = Path(path)
     if path.is_file():
@@ -388,7 +389,7 @@ def compare(
     scheduler: str | None = None,
 ) -> Comparison:
     """Run the baseline and every other scenario on the same seeds and compare them (see module doc)."""
-    from .executors import Task, make_executor, run_tasks
+    from simulation.research.executors import Task, make_executor, run_tasks
 
     t0 = time.perf_counter()
     loaded = [s if isinstance(s, Scenario) else validate_file(s) for s in [baseline, *others]]
@@ -480,7 +481,7 @@ def tabulate(digests: list[RunDigest], scenarios: list[Scenario]) -> dict[str, p
 
 def write(comparison: Comparison, out: Path, command: list[str] | None = None) -> None:
     """Every table as Parquet and CSV, and ``manifest.json`` (scenarios, interventions, seeds, timing)."""
-    from . import store
+    from simulation.research import store
 
     out.mkdir(parents=True, exist_ok=True)
     for name, df in comparison.tables.items():

@@ -221,7 +221,7 @@ def bounds_table(value, path: Path, error: type[ValueError]) -> dict[str, tuple[
 
 def within_registry(names, overrides: dict, path: Path, error: type[ValueError]) -> list[tuple[float, float]]:
     """Each parameter's bounds: the override, which must lie inside the registry's range, or that range."""
-    from .params import PARAMS
+    from simulation.model.params import PARAMS
 
     bounds = []
     for name in names:
@@ -239,7 +239,7 @@ def within_registry(names, overrides: dict, path: Path, error: type[ValueError])
 def model_scenario(path: Path, model: dict, error: type[ValueError]):
     """The scenario a ``[model]`` table names (relative to ``path``), with its scale, years and
     burn-in, one replicate and no posterior draws: the caller varies the parameters itself."""
-    from .scenario import ScenarioError, load_scenario
+    from simulation.policy.scenario import ScenarioError, load_scenario
 
     ref = model.get("scenario", "../scenarios/baseline.toml")
     if not isinstance(ref, str):
@@ -253,9 +253,18 @@ def model_scenario(path: Path, model: dict, error: type[ValueError]):
         raise error(f"{path}: model: {exc}") from None
 
 
+# Where the functions of experiment and calibration files written before the package was split
+# into subpackages now live, so that those files still load.
+MOVED_MODULES = {
+    "simulation.sensitivity": "simulation.research.sensitivity",
+    "simulation.calibration": "simulation.research.calibration",
+}
+
+
 def resolve_function(ref: str):
     """``"package.module:function"`` to the function; raises ExperimentError naming what is missing."""
     module_name, _, attr = ref.partition(":")
+    module_name = MOVED_MODULES.get(module_name, module_name)
     if not module_name or not attr:
         raise ExperimentError(f"model.function = {ref!r} (allowed: 'package.module:function')")
     try:
@@ -299,8 +308,8 @@ def _function_experiment(path, model, params, overrides, common) -> Experiment:
 
 
 def _school_exit_experiment(path, model, params, overrides, common) -> Experiment:
-    from .observe import METRICS
-    from .params import PARAMS
+    from simulation.model.metrics import METRICS
+    from simulation.model.params import PARAMS
 
     scenario = model_scenario(path, model, ExperimentError)  # sweeps vary parameters themselves: no posterior
     for out in common["outputs"]:
@@ -365,7 +374,7 @@ def check_points(exp: Experiment, points: pd.DataFrame) -> None:
     """Every point must be one the model accepts (e.g. ``ebsa_exit_stress < ebsa_entry_stress``)."""
     if exp.function is not None:
         return
-    from .params import ParameterError, resolve
+    from simulation.model.params import ParameterError, resolve
 
     fixed = dict(exp.scenario.parameters)
     records = points[list(exp.names)].to_dict("records")

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import timeline as tl
-from .model import SchoolExitModel
-from .observe import EVENT_FIELDS, METRICS
-from .params import ParameterError, resolve
-from .scenario import Scenario, load_scenario
-from .state import Status
+from simulation.model import timeline as tl
+from simulation.model.mesa_model import SchoolExitModel
+from simulation.model.metrics import METRICS
+from simulation.model.observe import EVENT_FIELDS
+from simulation.model.params import ParameterError, resolve
+from simulation.model.state import Status
+from simulation.policy.scenario import Scenario, load_scenario
 
 ID_COLUMNS = ["scenario", "replicate", "seed", "la"]
 STATUS_COLUMNS = [name.lower() for name, _ in Status.items()]
@@ -81,7 +82,7 @@ def _forget(model: SchoolExitModel) -> None:
     """Drop Mesa's class-level reference to a finished model: ``mesa.Agent._ids`` keeps an id counter
     per model, keyed by the model, which otherwise keeps every model alive (about 4 MB per
     sweep-sized run, gigabytes over a sweep in one worker)."""
-    from .mesa_core import mesa
+    from simulation.model.mesa_core import mesa
 
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):

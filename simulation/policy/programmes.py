@@ -19,10 +19,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from . import timeline as tl
-from .dynamics import hazards
+from simulation.model import timeline as tl
+from simulation.model.dynamics import hazards
+from simulation.model.state import Phase, Status
+
 from .interventions import Intervention, register, state
-from .state import Phase, Status
 
 
 def _stream(model, iv: Intervention):

@@ -38,7 +38,7 @@ class Posterior:
         return int(rng.choice(len(self.weights), p=self.weights))
 
     def particle(self, index: int) -> dict[str, float]:
-        from .params import PARAMS
+        from simulation.model.params import PARAMS
 
         row = self.theta[index]
         return {n: (round(float(v)) if PARAMS[n].integer else float(v)) for n, v in zip(self.names, row, strict=True)}
@@ -57,7 +57,7 @@ def load_posterior(path: str | Path) -> Posterior:
 def _parse(path: str, data: bytes) -> Posterior:
     from io import BytesIO
 
-    from .params import PARAMS
+    from simulation.model.params import PARAMS
 
     try:
         df = pd.read_csv(BytesIO(data))
@@ -103,7 +103,7 @@ def summarise(
     from it rather than earn one from the data, so ``start_width_ratio`` compares the interval with
     the start's; a parameter the fit narrowed from the prior but not from its start (ratio above
     0.8) is labelled "start-limited": its width says where the fit began, not what the data allow."""
-    from .params import PARAMS
+    from simulation.model.params import PARAMS
 
     rows = []
     for j, name in enumerate(names):

@@ -13,9 +13,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulation.model.params import ParameterError, resolve
+from simulation.model.population import REFERENCE_LA, PopulationSpec
+
 from .interventions import Intervention, InterventionError, from_dict, to_dict
-from .params import ParameterError, resolve
-from .population import REFERENCE_LA, PopulationSpec
 
 _TOP_KEYS = {
     "name",

@@ -27,7 +27,7 @@ from .state import (
 )
 
 if TYPE_CHECKING:
-    from .model import SchoolExitModel
+    from .mesa_model import SchoolExitModel
 
 OUT_OF_EDUCATION = (Status.S19, Status.EHE, Status.CME)
 # Columns :func:`refill` always writes itself: drawn characteristics and the constants derived from them.

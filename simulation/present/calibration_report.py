@@ -20,7 +20,7 @@ from .plots import OKABE_ITO, _finish, _pyplot
 from .report import _CSS, _n, _table, load_results
 
 TABLES = ("fit", "posterior", "posterior_summary", "history")
-MISFITS_CSV = Path(__file__).resolve().parent.parent / "calibration" / "misfits.csv"
+MISFITS_CSV = Path(__file__).resolve().parents[2] / "calibration" / "misfits.csv"
 FIT, VALIDATION = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
 
 
@@ -233,7 +233,7 @@ def _summary_rows(summary: pd.DataFrame) -> list[dict]:
 
 
 def build_report(results_dir: str | Path) -> Path:
-    from .store import atomic_write_bytes
+    from simulation.research.store import atomic_write_bytes
 
     results_dir = Path(results_dir)
     tables, manifest = load(results_dir)

@@ -142,8 +142,12 @@ class SweepResult:
     figures: dict = field(default_factory=dict)
 
 
-def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = None, plot: bool = True) -> SweepResult:
-    """Run what the store does not hold yet, then analyse everything and write the outputs."""
+def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = None, plot=None) -> SweepResult:
+    """Run what the store does not hold yet, then analyse everything and write the outputs.
+
+    ``plot``, if given, draws the figures: ``plot(exp, indices, noise, folder)`` returns
+    ``{figure: {format: path}}`` (the command line passes :func:`simulation.present.figures.sweep_figures`;
+    research does not import the presentation layer)."""
     from . import store as st
 
     exp = sweep.exp
@@ -177,10 +181,8 @@ def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = 
     for name, table in (("samples", sweep.points), ("results", results), ("indices", indices), ("noise", noise)):
         st.write_table(table, out, name)
     figures = {}
-    if plot:
-        from .figures import sweep_figures
-
-        figures = sweep_figures(exp, indices, noise, out / "figures")
+    if plot is not None:
+        figures = plot(exp, indices, noise, out / "figures")
     manifest = {
         **spec,
         "command": command,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.policy.interventions import Modifiers
+from simulation.policy.scenario import Scenario
+
 from . import la, schools
 from . import timeline as tl
 from .agents import Family, LocalAuthority, Pupil, School
 from .dynamics import hazards, support, wellbeing
 from .dynamics.clocks import ClockBank
 from .dynamics.queues import DueCalendar
-from .interventions import Modifiers
 from .mesa_core import mesa
 from .moves import (
     choose_schools,
@@ -25,7 +27,6 @@ from .moves import (
 from .observe import EventLog, Observer, WeeklyCounts
 from .population import build_population, needs_special_school
 from .rng import Streams
-from .scenario import Scenario
 from .state import SEN, Phase, Reason, Route, Status
 
 CLOCKS = (

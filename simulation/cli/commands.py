@@ -29,8 +29,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .params import ParameterError
-from .scenario import ScenarioError
+from simulation.model.params import ParameterError
+from simulation.policy.scenario import ScenarioError
 
 
 class RunFailed(RuntimeError):
@@ -41,15 +41,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-HEADLINE_METRICS = [
-    "ehe_census_pct",
-    "cme_census_pct",
-    "pex_rate",
-    "persistent_absence_pct",
-    "ehcp_timely_pct",
-    "offrolled_per_1000",
-    "unexplained_exit_cohort_pct",
-]
 DEFAULT_SCENARIO = Path("scenarios") / "baseline.toml"
 MAX_SEED = 2**63 - 1
 
@@ -99,7 +90,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "and what policy changes that.",
         epilog="Run 'school-exit COMMAND --help' for the options of each command.",
     )
-    from . import store
+    from simulation.research import store
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {store.package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -252,7 +243,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 def _prepare(path: Path, *, replicates=None, seed=None, scale=None, years=None):
     """Load and validate a scenario and apply command-line overrides; raises on bad input."""
-    from .scenario import load_scenario
+    from simulation.policy.scenario import load_scenario
 
     scenario = load_scenario(path)
     changes = {
@@ -279,8 +270,8 @@ def _prepare(path: Path, *, replicates=None, seed=None, scale=None, years=None):
 
 def _run_all(scenario, workers: int | None, events: bool = False) -> tuple[list, float]:
     """Every replicate in memory (for check-targets), with a progress bar on a terminal."""
-    from .executors import Task, make_executor, run_tasks
-    from .runner import run_specs, run_task
+    from simulation.research.executors import Task, make_executor, run_tasks
+    from simulation.research.runner import run_specs, run_task
 
     specs = run_specs([scenario], scenario.replicates, record_events=events)
     tasks = [Task(str(i), run_task, spec) for i, spec in enumerate(specs)]
@@ -299,7 +290,7 @@ def _run_all(scenario, workers: int | None, events: bool = False) -> tuple[list,
 
 def _executor(args: argparse.Namespace, n_tasks: int):
     """The executor the options ask for; raises UsageError when Dask is missing or unreachable."""
-    from .executors import DaskError, make_executor
+    from simulation.research.executors import DaskError, make_executor
 
     if getattr(args, "scheduler", None) and args.workers:
         raise UsageError("--workers and --scheduler cannot be used together (a cluster has its own workers)")
@@ -353,7 +344,7 @@ def _cores() -> int:
 
 
 def _fmt(v: float) -> str:
-    from .targets import _fmt_cell
+    from simulation.analysis.targets import _fmt_cell
 
     return _fmt_cell(float(v), 3)
 
@@ -362,11 +353,11 @@ def headline_table(summary) -> str:
     """Mean and min-max across runs of the headline metrics, with units."""
     import pandas as pd
 
-    from .observe import METRICS
-    from .targets import format_table
+    from simulation.analysis.targets import format_table
+    from simulation.model.metrics import METRICS, RUN_HEADLINE
 
     rows = []
-    for m in HEADLINE_METRICS:
+    for m in RUN_HEADLINE:
         if m not in summary.columns:
             continue
         col = pd.to_numeric(summary[m], errors="coerce").dropna()
@@ -387,9 +378,9 @@ def headline_table(summary) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import store
-    from .executors import Task, run_tasks
-    from .runner import run_specs, run_task
+    from simulation.research import store
+    from simulation.research.executors import Task, run_tasks
+    from simulation.research.runner import run_specs, run_task
 
     out: Path = args.out
     _check_writable(out)
@@ -404,7 +395,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     seeds = [scenario.seed + r for r in range(scenario.replicates)]
     england = bool(args.england or args.las)
     if england:
-        from .england import england_specs, load_las
+        from simulation.research.england import england_specs, load_las
 
         las = load_las(args.las)
         specs = england_specs(scenario, las, record_events=args.events)
@@ -446,12 +437,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    from .runner import combine
+    from simulation.research.runner import combine
 
     results = [runs.load(t.key)["value"] for t in tasks]
     tables = combine(results)
     if england:
-        from .england import add_national
+        from simulation.research.england import add_national
 
         tables = add_national(tables, scenario.seed)
     finished = datetime.now(UTC)
@@ -463,7 +454,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             store.write_table(tables[name], out, name)
     figures = {}
     if args.plot:
-        from .plots import plot_out_of_school
+        from simulation.present.plots import plot_out_of_school
 
         weeks = tables["weeks"]
         if england:
@@ -471,9 +462,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         paths = plot_out_of_school(weeks, out / "figures" / "out_of_school")
         figures = {"out_of_school": {k: str(p.relative_to(out)) for k, p in paths.items()}}
         if england:
-            from .england import england_figures
+            from simulation.model.metrics import RUN_HEADLINE
+            from simulation.present.figures import england_figures
 
-            for name, paths in england_figures(tables["years"], out / "figures", HEADLINE_METRICS).items():
+            for name, paths in england_figures(tables["years"], out / "figures", RUN_HEADLINE).items():
                 figures[name] = {k: str(p.relative_to(out)) for k, p in paths.items()}
     env = store.environment()
     manifest = {
@@ -528,7 +520,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sensitivity import prepare, run_sweep, top_table
+    from simulation.present.figures import sweep_figures
+    from simulation.research.sensitivity import prepare, run_sweep, top_table
 
     out: Path = args.out
     _check_writable(out)
@@ -542,7 +535,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        result = run_sweep(sweep, out, executor, command=["school-exit", *args.argv], plot=not args.no_plot)
+        result = run_sweep(
+            sweep, out, executor, command=["school-exit", *args.argv], plot=None if args.no_plot else sweep_figures
+        )
     finally:
         executor.close()
     report = result.report
@@ -566,7 +561,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_check_targets(args: argparse.Namespace) -> int:
-    from .targets import compare_to_targets, count_line, format_table
+    from simulation.analysis.targets import compare_to_targets, count_line, format_table
 
     if args.results is not None:
         given = [
@@ -599,7 +594,7 @@ def cmd_check_targets(args: argparse.Namespace) -> int:
     else:
         scen_path = args.scenario or _default_scenario()
         scenario = _prepare(scen_path, replicates=args.replicates, scale=args.scale, years=args.years)
-        from .runner import combine
+        from simulation.research.runner import combine
 
         results, _ = _run_all(scenario, args.workers)
         years = combine(results)["years"]
@@ -620,15 +615,15 @@ def cmd_check_targets(args: argparse.Namespace) -> int:
 def _default_scenario() -> Path:
     if DEFAULT_SCENARIO.is_file():
         return DEFAULT_SCENARIO
-    beside = Path(__file__).resolve().parent.parent / DEFAULT_SCENARIO
+    beside = Path(__file__).resolve().parents[2] / DEFAULT_SCENARIO
     return beside if beside.is_file() else DEFAULT_SCENARIO
 
 
 def cmd_params(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .params import PARAMS
-    from .targets import format_table
+    from simulation.analysis.targets import format_table
+    from simulation.model.params import PARAMS
 
     rows = [
         {
@@ -690,14 +685,14 @@ def _add_compare_and_report(sub) -> None:
         "results", metavar="RESULTS_DIR", type=Path, help="directory written by 'school-exit compare' or 'calibrate'"
     )
     rep.set_defaults(func=cmd_report)
-    from .calibration_cli import add_parser
+    from .calibrate import add_parser
 
     add_parser(sub, _add_scheduler, _int_at_least)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import CompareFailed, cli_compare
-    from .executors import DaskError
+    from simulation.analysis.compare import CompareFailed, cli_compare
+    from simulation.research.executors import DaskError
 
     if args.scheduler and args.workers:
         raise UsageError("--workers and --scheduler cannot be used together (a cluster has its own workers)")
@@ -716,10 +711,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     manifest = Path(args.results) / "manifest.json"
     if manifest.is_file() and json.loads(manifest.read_text()).get("kind") == "calibration":
-        from .calibration_report import cli_report as calibration_report
+        from simulation.present.calibration_report import cli_report as calibration_report
 
         return calibration_report(args)
-    from .report import cli_report
+    from simulation.present.report import cli_report
 
     return cli_report(args)
 

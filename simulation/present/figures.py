@@ -24,7 +24,7 @@ _RC = {"font.size": 12, "axes.titlesize": 14, "axes.labelsize": 12, "legend.font
 
 
 def _unit(output: str) -> str:
-    from .observe import METRICS
+    from simulation.model.metrics import METRICS
 
     return METRICS.get(output, ("output units",))[0]
 
@@ -251,3 +251,13 @@ def plot_la_small_multiples(table: pd.DataFrame, metric: str, path_stem: Path) -
     csv = path_stem.with_suffix(".csv")
     d.to_csv(csv, index=False)
     return {"png": png, "svg": svg, "csv": csv}
+
+
+def england_figures(years: pd.DataFrame, folder: Path, metrics: list[str]) -> dict[str, dict[str, Path]]:
+    """One LA small-multiples figure per headline metric."""
+    from simulation.research.england import small_multiples_table
+
+    table = small_multiples_table(years, metrics)
+    return {
+        f"la_{m}": plot_la_small_multiples(table, m, folder / f"la_{m}") for m in metrics if m in set(table["metric"])
+    }

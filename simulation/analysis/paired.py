@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .observe import METRICS
+from simulation.model.metrics import METRICS
 
 EXTRA_METRICS: dict[str, tuple[str, str]] = {
     "exits_per_1000": ("per 1,000 children", "moves off a school roll to EHE, CME, AP or Section 19 in the year"),

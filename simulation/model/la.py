@@ -16,7 +16,7 @@ from .population import needs_special_school
 from .state import SEN, EHCPStage, Kind, Reason, Route, Status
 
 if TYPE_CHECKING:
-    from .model import SchoolExitModel
+    from .mesa_model import SchoolExitModel
 
 SEN_SUPPORT_MEAN_INTENSITY = 2 / 7  # mean of Beta(2, 5), the need intensity of SEN-support pupils
 S19_REFUSED = -2  # s19_due_week while the LA has declined the duty for this episode of distress

@@ -30,10 +30,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.policy.posterior import summarise
+
 from . import abc_smc
 from .calibration_config import Calibration
 from .executors import Task, run_tasks
-from .posterior import summarise
 
 _SEED_SPACE = 2**62
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation.model.metrics import HEADLINE, HEADLINE_LABELS
+
 from . import plots
 
 REQUIRED = ("metrics", "years", "exit_routes", "ehcp_waits")
@@ -74,10 +76,10 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
     units = dict(zip(metrics["metric"], metrics["unit"], strict=False))
     baseline = manifest["baseline"]
     out = []
-    for metric in plots.HEADLINE:
+    for metric in HEADLINE:
         if metric not in tables["years"].columns:
             continue
-        label = plots.HEADLINE_LABELS[metric][0]
+        label = HEADLINE_LABELS[metric][0]
         paths = plots.plot_fan(tables["years"], metric, fig_dir / f"fan_{metric}", label=label, unit=units.get(metric))
         out.append(
             FigureEntry(
@@ -152,7 +154,7 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
 
 
 def _n(x, digits: int = 3) -> str:
-    from .targets import _fmt_cell
+    from simulation.analysis.targets import _fmt_cell
 
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "-"
@@ -174,11 +176,11 @@ def _table(rows: list[dict], caption: str = "") -> str:
 
 def _metric_rows(metrics: pd.DataFrame, baseline: str) -> list[dict]:
     rows = []
-    for _, r in metrics[metrics["metric"].isin(plots.HEADLINE) & (metrics["scenario"] != baseline)].iterrows():
+    for _, r in metrics[metrics["metric"].isin(HEADLINE) & (metrics["scenario"] != baseline)].iterrows():
         rows.append(
             {
                 "scenario": html.escape(r["scenario"]),
-                "measure": html.escape(plots.HEADLINE_LABELS.get(r["metric"], (r["metric"],))[0]),
+                "measure": html.escape(HEADLINE_LABELS.get(r["metric"], (r["metric"],))[0]),
                 "unit": html.escape(r["unit"]),
                 "baseline": _n(r["baseline_mean"]),
                 "scenario mean (5-95%)": _ci(r["mean"], r["p5"], r["p95"]),
@@ -259,8 +261,8 @@ def _scenario_html(s: dict) -> str:
 
 
 def _caveats(tables: dict, manifest: dict) -> str:
-    from .params import PARAMS
-    from .targets import compare_to_targets, count_line
+    from simulation.analysis.targets import compare_to_targets, count_line
+    from simulation.model.params import PARAMS
 
     assumed = [p for p in PARAMS.values() if "assumption" in p.source.lower()]
     names = ", ".join(f"<code>{p.name}</code>" for p in assumed)
@@ -359,7 +361,7 @@ def render_html(tables: dict[str, pd.DataFrame], manifest: dict, figures: list[F
 
 def build_report(results_dir: str | Path) -> Path:
     """Figures into ``RESULTS_DIR/figures/`` and ``RESULTS_DIR/report.html``; returns the page's path."""
-    from .store import atomic_write_bytes
+    from simulation.research.store import atomic_write_bytes
 
     results_dir = Path(results_dir)
     tables, manifest = load_results(results_dir)
@@ -382,7 +384,7 @@ def cli_report(args) -> int:
 
 # --- the scenario catalogue (scenarios/README.md) -------------------------------------------------
 
-CATALOGUE_BEGIN = "<!-- BEGIN GENERATED: scenario catalogue (python -m simulation.report scenarios) -->"
+CATALOGUE_BEGIN = "<!-- BEGIN GENERATED: scenario catalogue (python -m simulation.present.report scenarios) -->"
 CATALOGUE_END = "<!-- END GENERATED -->"
 
 
@@ -391,7 +393,7 @@ def _md(text: str) -> str:
 
 
 def _settings(iv) -> str:
-    from .interventions import to_dict
+    from simulation.policy.interventions import to_dict
 
     d = {k: v for k, v in to_dict(iv).items() if k not in ("type", "end_year") and not (k == "ramp_years" and not v)}
     d.pop("start_year", None)
@@ -400,8 +402,8 @@ def _settings(iv) -> str:
 
 def scenario_catalogue(directory: str | Path) -> str:
     """Markdown tables of the scenario files in ``directory`` and of every intervention type."""
-    from .interventions import REGISTRY
-    from .scenario import load_scenario
+    from simulation.policy.interventions import REGISTRY
+    from simulation.policy.scenario import load_scenario
 
     files = sorted(
         Path(directory).glob("*.toml"), key=lambda p: (p.stem != "baseline", p.stem.startswith("package"), p.stem)
@@ -451,7 +453,7 @@ def update_catalogue(directory: str | Path) -> Path:
     return readme
 
 
-if __name__ == "__main__":  # python -m simulation.report scenarios
+if __name__ == "__main__":  # python -m simulation.present.report scenarios
     import sys
 
     print(f"updated {update_catalogue(sys.argv[1] if len(sys.argv) > 1 else 'scenarios')}")

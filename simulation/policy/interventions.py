@@ -33,9 +33,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from . import timeline as tl
-from .params import PARAMS
-from .state import Phase, Status
+from simulation.model import timeline as tl
+from simulation.model.params import PARAMS
+from simulation.model.state import Phase, Status
 
 REGISTRY: dict[str, type[Intervention]] = {}
 REFERENCE_PUPILS = 80_000  # pupils of the reference LA: per-LA running costs are scaled from it

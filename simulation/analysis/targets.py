@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-TARGETS_CSV = Path(__file__).parent / "data" / "england_targets.csv"
+TARGETS_CSV = Path(__file__).resolve().parents[1] / "data" / "england_targets.csv"
 TARGET_COLUMNS = [
     "id",
     "metric",

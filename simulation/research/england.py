@@ -30,12 +30,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .params import PARAMS, ParameterError
-from .population import PopulationSpec
-from .runner import ID_COLUMNS, RunSpec, summarise
-from .scenario import Scenario
+from simulation.model.params import PARAMS, ParameterError
+from simulation.model.population import PopulationSpec
+from simulation.policy.scenario import Scenario
 
-LA_TABLE = Path(__file__).parent / "data" / "england_las.csv"
+from .runner import ID_COLUMNS, RunSpec, summarise
+
+LA_TABLE = Path(__file__).resolve().parents[1] / "data" / "england_las.csv"
 NATIONAL = "England"
 IDENTIFIERS = ("la", "name", "region")
 INFORMATION = ("ehcp_timely_pct",)
@@ -150,7 +151,7 @@ _EHCP_PROCESS = (
 
 def _aggregation() -> dict[str, tuple[str, bool]]:
     """metric -> (how, exact): ``sum``, or a weighted mean by ``n_pupils``, ``entrants`` or ``requests``."""
-    from .observe import METRICS
+    from simulation.model.metrics import METRICS
 
     rules = {}
     for m in METRICS:
@@ -258,13 +259,3 @@ def small_multiples_table(years: pd.DataFrame, metrics: list[str]) -> pd.DataFra
     t["count_shown"] = np.where(t["suppressed"], "<5", rounded.astype(str).replace("<NA>", ""))
     t.loc[t["suppressed"], "value"] = np.nan
     return t.drop(columns="count")
-
-
-def england_figures(years: pd.DataFrame, folder: Path, metrics: list[str]) -> dict[str, dict[str, Path]]:
-    """One LA small-multiples figure per headline metric."""
-    from .figures import plot_la_small_multiples
-
-    table = small_multiples_table(years, metrics)
-    return {
-        f"la_{m}": plot_la_small_multiples(table, m, folder / f"la_{m}") for m in metrics if m in set(table["metric"])
-    }

@@ -28,9 +28,10 @@ def add_parser(sub, add_scheduler, int_at_least) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import run_calibration
-    from .calibration_config import load_calibration
-    from .cli import EXIT_OK, _check_writable, _executor
+    from simulation.research.calibration import run_calibration
+    from simulation.research.calibration_config import load_calibration
+
+    from .commands import EXIT_OK, _check_writable, _executor
 
     out: Path = args.out
     _check_writable(out)

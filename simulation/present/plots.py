@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.model.metrics import HEADLINE, HEADLINE_LABELS
+
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -162,17 +164,6 @@ def plot_out_of_school(weeks: pd.DataFrame, path_stem: Path) -> dict[str, Path]:
 
 # --- scenario comparison figures (from the tables `school-exit compare` writes) -------------------
 
-HEADLINE_LABELS = {  # metric: (label, unit)
-    "exits_per_1000": ("Children leaving a school roll", "per 1,000 children a year"),
-    "ehe_census_pct": ("Children in home education (autumn census)", "% of 5-16 population"),
-    "cme_census_pct": ("Children missing education (autumn census)", "% of 5-16 population"),
-    "persistent_absence_pct": ("Persistent absence", "% of pupils"),
-    "ehcp_timely_pct": ("EHC plans issued within 20 weeks", "% of new plans"),
-    "offrolled_per_1000": ("Children pushed off roll by schools (hidden)", "per 1,000 children a year"),
-    "pupil_weeks_missed_per_1000": ("Weeks of education missed", "weeks per 1,000 children a year"),
-    "weeks_out_of_school_per_1000": ("Term weeks out of school", "weeks per 1,000 children a year"),
-}
-HEADLINE = list(HEADLINE_LABELS)[:7]
 SCENARIO_COLOURS = [
     OKABE_ITO[c] for c in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue")
 ]

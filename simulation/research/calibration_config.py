@@ -306,8 +306,8 @@ def _function_calibration(path, model, params, bounds, targets, common) -> Calib
 
 
 def _model_calibration(path, model, params, bounds, targets, scale_check, common) -> Calibration:
-    from .observe import METRICS
-    from .params import PARAMS
+    from simulation.model.metrics import METRICS
+    from simulation.model.params import PARAMS
 
     scenario = model_scenario(path, model, CalibrationError)  # its own posterior is not drawn from
     for row in targets.itertuples(index=False):

@@ -14,81 +14,11 @@ import numpy as np
 
 from . import timeline as tl
 from .mesa_core import mesa
+from .metrics import METRICS
 from .state import SEN, Kind, Reason, Status
 
 if TYPE_CHECKING:
-    from .model import SchoolExitModel
-
-# name: (unit, definition). The schema of the `years` table, in order.
-METRICS: dict[str, tuple[str, str]] = {
-    "n_pupils": ("children", "5-16 population of the LA (all statuses), autumn census, weighted"),
-    "ehe_census_pct": ("% of 5-16 population", "in elective home education on the autumn census day"),
-    "ehe_anypoint_pct": ("% of 5-16 population", "in home education at any point in the academic year"),
-    "ehe_entries_pct": ("% of 5-16 population", "entries to home education during the year"),
-    "ehe_returns_pct": ("% of 5-16 population", "returns from home education to school during the year"),
-    "cme_census_pct": ("% of 5-16 population", "missing education on the autumn census day"),
-    "cme_anypoint_pct": ("% of 5-16 population", "missing education at any point in the year"),
-    "pex_rate": ("per 100 pupils", "permanent exclusions in the year per 100 pupils on roll (January census)"),
-    "suspension_rate": ("per 100 pupils", "suspensions in the year per 100 pupils on roll (January census)"),
-    "absence_overall_pct": (
-        "% of sessions",
-        "sessions missed over sessions possible, mainstream and special, full year",
-    ),
-    "persistent_absence_pct": ("% of pupils", "pupils missing 10% or more of their possible sessions, full year"),
-    "persistent_absence_pct_ehcp": ("% of pupils with a plan", "persistent absence, autumn term (termly rate)"),
-    "persistent_absence_pct_sen_support": ("% of SEN-support pupils", "persistent absence, autumn term"),
-    "persistent_absence_pct_no_sen": ("% of pupils without SEN", "persistent absence, autumn term"),
-    "persistent_absence_pct_fsm": ("% of FSM pupils", "persistent absence, autumn term"),
-    "severe_absence_pct": ("% of pupils", "pupils missing 50% or more of their possible sessions, full year"),
-    "ehcp_pct": ("% of pupils", "pupils with an EHC plan, January census, all school types"),
-    "sen_support_pct": ("% of pupils", "pupils on SEN support, January census"),
-    "ehcp_requests": ("requests", "initial requests for an EHC needs assessment in the year, weighted"),
-    "ehcp_refusal_pct": ("% of decisions", "requests refused assessment, of decisions made in the year"),
-    "ehcp_timely_pct": ("% of new plans", "new plans issued within 20 weeks of the request"),
-    "ehcp_over_52w_pct": ("% of new plans", "new plans taking over 52 weeks"),
-    "ehcp_mean_wait_weeks": ("weeks", "mean weeks from request to plan, plans issued in the year"),
-    "tribunal_appeal_pct": (
-        "% of appealable decisions",
-        "appeals lodged over refusals to assess, refusals to issue and plans issued",
-    ),
-    "tribunal_win_pct": ("% of hearings", "tribunal hearings decided for the family"),
-    "pex_rr_ehcp": ("ratio", "exclusion rate of pupils with a plan over that of pupils without SEN"),
-    "pex_rr_sen_support": ("ratio", "exclusion rate of SEN-support pupils over that of pupils without SEN"),
-    "pex_rr_fsm": ("ratio", "exclusion rate of FSM pupils over that of non-FSM pupils"),
-    "ehe_sen_pct": ("% of EHE entrants", "entrants to home education with SEN (support or plan)"),
-    "ehe_ehcp_pct": ("% of EHE entrants", "entrants to home education with a plan"),
-    "ehe_census_sen_support_pct": (
-        "% of children in EHE",
-        "on SEN support, of children in EHE on the autumn census day",
-    ),
-    "ehe_census_ehcp_pct": ("% of children in EHE", "with an EHC plan, of children in EHE on the autumn census day"),
-    "ehe_y10_11_pct": ("% of EHE entrants", "entrants to home education in Years 10 and 11"),
-    "ehe_entrants_prior_absence_pct": (
-        "% of EHE entrants",
-        "entrants persistently absent (10%+) in the year before leaving",
-    ),
-    "unexplained_exit_cohort_pct": (
-        "% of a Year 7 cohort",
-        "synthetic cohort: at least one unexplained exit by the end of Y11 at this year's rates by year group",
-    ),
-    "unexplained_exit_top6_share_pct": (
-        "% of unexplained exits",
-        "share of unexplained exits in the 6% of secondary schools with the most",
-    ),
-    "pupil_weeks_missed_per_1000": (
-        "weeks per 1,000 children",
-        "weeks of education missed: absence on roll, time missing, Section 19 shortfall",
-    ),
-    "camhs_wait_weeks_mean": ("weeks", "mean wait of children whose CAMHS treatment started in the year"),
-    "complaints_upheld_per_1000": ("per 1,000 children", "Ombudsman complaints upheld against the LA"),
-    "remedy_gbp_per_1000": ("GBP per 1,000 children", "remedy payments ordered by the Ombudsman"),
-    "parents_left_work_per_1000": ("per 1,000 children", "parents giving up work to care for a child out of school"),
-    "offrolled_per_1000": ("per 1,000 children", "HIDDEN TRUTH: children pushed off a school roll by the school"),
-    "ehe_coerced_pct": (
-        "% of EHE entrants",
-        "HIDDEN TRUTH: entrants to home education pushed by a school or an LA officer",
-    ),
-}
+    from .mesa_model import SchoolExitModel
 
 EVENT_FIELDS = (
     "kind",

@@ -123,7 +123,7 @@ def code_sha256() -> str:
 
     It is part of every run's key, so a resumed job never reuses a run that other code produced:
     the version number does not change when the model does (and a checkout may be uncommitted)."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the whole simulation package
     digest = hashlib.sha256()
     for path in sorted([*root.rglob("*.py"), *(root / "data").glob("*")]):
         if path.is_file() and "__pycache__" not in path.parts:

@@ -13,7 +13,7 @@ from .moves import ap_places_free, choose_schools, move, refresh_school_traits
 from .state import Form, Kind, Phase, Reason, Route, Status
 
 if TYPE_CHECKING:
-    from .model import SchoolExitModel
+    from .mesa_model import SchoolExitModel
 
 _EXPECTED_PASTORAL_SHARE = 0.03  # share of pupils above the pastoral threshold at a time (assumption)
 
