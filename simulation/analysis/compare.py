@@ -181,7 +181,7 @@ def validate_file(path: str | Path) -> Scenario:
     by key, and interventions that set any shared lever in overlapping years."""
     import tomllib
 
-    from simulation.policy.interventions import find_conflict
+    from simulation.policy.registry import find_conflict
 
     path = Path(path)
     if path.is_file():

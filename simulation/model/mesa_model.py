@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.policy.interventions import Modifiers
 from simulation.policy.scenario import Scenario
 
 from . import la, schools
@@ -14,6 +13,7 @@ from .dynamics import hazards, support, wellbeing
 from .dynamics.clocks import ClockBank
 from .dynamics.queues import DueCalendar
 from .mesa_core import mesa
+from .modifiers import Modifiers
 from .moves import (
     choose_schools,
     move,

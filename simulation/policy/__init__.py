@@ -3,3 +3,5 @@ programmes, and posterior files (a scenario may draw its parameters from a calib
 
 May import: ``simulation.model``. Not research, analysis, present or cli.
 """
+
+from . import registry  # noqa: F401  (registers every intervention, levers before programmes)

@@ -10,7 +10,7 @@ fewer exits) to the mechanisms:
 * ``apply(model, strength)``, every week: acts on the arrays with whole-array operations and
   its own random stream (``model.streams["intervention:<type>"]``), and may set
   ``model.modifiers``: per-pupil multipliers that mechanisms later in the same week read (see
-  :class:`Modifiers`). They are reset every week.
+  :class:`simulation.model.modifiers.Modifiers`). They are reset every week.
 
 ``start_year`` counts evaluation years from 0 (no intervention acts during burn-in);
 ``end_year`` is the last year it acts (inclusive); ``ramp_years`` spreads the rise of its
@@ -20,155 +20,23 @@ estimated); its fields carry bounds, units and meanings (``FIELDS``). Costs are 
 intervention acts (pupils supported, capacity bought), in GBP for the whole LA (simulated
 counts times ``model.weight``): see :meth:`Intervention.cost_per_year`.
 
-The weekly programmes that have no registry lever (mentors, counsellors, ...) are in
-:mod:`simulation.programmes`; the lever-moving interventions are here.
+The base class and registry are in :mod:`simulation.policy.base`; the weekly programmes that
+have no registry lever (mentors, counsellors, ...) in :mod:`simulation.policy.programmes`;
+reading and writing scenario tables in :mod:`simulation.policy.registry`. The lever-moving
+interventions are here.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from simulation.model import timeline as tl
-from simulation.model.params import PARAMS
 from simulation.model.state import Phase, Status
 
-REGISTRY: dict[str, type[Intervention]] = {}
-REFERENCE_PUPILS = 80_000  # pupils of the reference LA: per-LA running costs are scaled from it
-_TIMING = ("start_year", "end_year", "ramp_years")
-
-
-class InterventionError(ValueError):
-    """A bad intervention table; the message is one line naming where, the key and what is allowed."""
-
-
-def register(cls: type[Intervention]) -> type[Intervention]:
-    REGISTRY[cls.type] = cls
-    return cls
-
-
-class Modifiers:
-    """Per-pupil multipliers interventions set in phase 2 for the mechanisms of the same week.
-
-    ``None`` means "no change", and the hooks in the mechanisms are skipped entirely, so a
-    scenario without interventions runs exactly as before. Reset every week by the model.
-
-    - ``stress_input_scale`` multiplies each pupil's term-time stress inputs (phase 4);
-    - ``no_choice_ehe_scale`` multiplies each pupil's no-choice home-education hazard (phase 9);
-    - ``ehe_consent_needed`` marks pupils for whom a school's push into home education is
-      stopped by an LA consent review (phase 7).
-    """
-
-    __slots__ = ("ehe_consent_needed", "n", "no_choice_ehe_scale", "stress_input_scale")
-
-    def __init__(self, n_pupils: int = 0):
-        self.n = n_pupils
-        self.stress_input_scale: np.ndarray | None = None
-        self.no_choice_ehe_scale: np.ndarray | None = None
-        self.ehe_consent_needed: np.ndarray | None = None
-
-    def scale_stress_inputs(self, idx: np.ndarray, factor: float) -> None:
-        if self.stress_input_scale is None:
-            self.stress_input_scale = np.ones(self.n, dtype=np.float32)
-        self.stress_input_scale[idx] *= np.float32(factor)
-
-    def scale_no_choice_ehe(self, idx: np.ndarray, factor: float) -> None:
-        if self.no_choice_ehe_scale is None:
-            self.no_choice_ehe_scale = np.ones(self.n, dtype=np.float64)
-        self.no_choice_ehe_scale[idx] *= factor
-
-
-def state(model, iv: Intervention) -> dict:
-    """The intervention's own state in this model run (a dict; created on first use)."""
-    store = model.__dict__.setdefault("intervention_state", {})
-    return store.setdefault(iv, {"gbp": {}, "units": {}})
-
-
-@dataclass(frozen=True)
-class Intervention:
-    """Base: timing, validation metadata and cost booking shared by every intervention."""
-
-    type: ClassVar[str] = ""
-    title: ClassVar[str] = ""  # short name for tables and figures
-    lever: ClassVar[str] = ""  # the main registry parameter moved; a programme without one uses its type
-    levers: ClassVar[tuple[str, ...]] = ()  # every registry parameter it moves
-    source: ClassVar[str] = ""  # basis of the default effect size
-    cost_basis: ClassVar[str] = ""  # basis of the cost estimate ("" = not estimated)
-    units: ClassVar[str] = ""  # what the booked units count
-    FIELDS: ClassVar[dict[str, tuple[float, float, str, str]]] = {}  # field: (low, high, unit, meaning)
-    start_year: int = 0
-    end_year: int | None = None
-    ramp_years: int = 0
-
-    def strength(self, eval_year: int) -> float:
-        """0 before the start and after the end; rises linearly over ``ramp_years``."""
-        if eval_year < self.start_year or (self.end_year is not None and eval_year > self.end_year):
-            return 0.0
-        if self.ramp_years <= 0:
-            return 1.0
-        return min(1.0, (eval_year - self.start_year + 1) / (self.ramp_years + 1))
-
-    def adjust(self, p: dict[str, float], strength: float) -> None:
-        """Change live parameter values for the coming year (phase 2, first week of the year)."""
-
-    def apply(self, model, strength: float) -> None:
-        """Act on the model's arrays this week (phase 2, every week), with whole-array operations
-        and a random stream of the intervention's own (``model.streams["intervention:" + type]``)."""
-
-    def conflict_keys(self) -> set[str]:
-        """What two interventions may not both set in the same year."""
-        return {self.lever, *self.levers}
-
-    def cost_per_year(self, model) -> dict[int, float]:
-        """GBP spent in each academic year of the run so far (whole LA), from what it did."""
-        return dict(state(model, self)["gbp"])
-
-    def units_per_year(self, model) -> dict[int, float]:
-        """The booked units (see ``units``) in each academic year (whole LA)."""
-        return dict(state(model, self)["units"])
-
-    def _book(self, model, gbp: float, units: float = 0.0) -> None:
-        led = state(model, self)
-        year = model.academic_year
-        led["gbp"][year] = led["gbp"].get(year, 0.0) + float(gbp)
-        led["units"][year] = led["units"].get(year, 0.0) + float(units)
-
-    def _set(self, p: dict[str, float], name: str, value: float) -> None:
-        spec = PARAMS[name]
-        value = min(max(value, spec.low), spec.high)
-        p[name] = round(value) if spec.integer else value
-
-    def _toward(self, p: dict[str, float], name: str, target: float, strength: float) -> None:
-        self._set(p, name, p[name] + (target - p[name]) * strength)
-
-    @classmethod
-    def describe(cls) -> dict:
-        """The class as documentation: what it moves, its fields, sources and cost basis."""
-        fields = {}
-        for f in dataclasses.fields(cls):
-            if f.name not in _TIMING:
-                low, high, unit, meaning = cls.FIELDS[f.name]
-                fields[f.name] = {"default": f.default, "low": low, "high": high, "unit": unit, "meaning": meaning}
-        return {
-            "type": cls.type,
-            "title": cls.title,
-            "levers": list(cls.levers),
-            "what": " ".join((cls.__doc__ or "").split("\n\n")[0].split()),
-            "fields": fields,
-            "source": cls.source,
-            "cost_basis": cls.cost_basis or "not estimated",
-        }
-
-
-def _per_week_la(model, gbp_per_year_reference_la: float) -> float:
-    """A running cost quoted for the reference LA, scaled to this LA's children, for one week."""
-    children = len(model.pupils) * model.weight
-    return gbp_per_year_reference_la * children / REFERENCE_PUPILS / tl.WEEKS_PER_YEAR
-
+from .base import Intervention, per_week_la, register
 
 # --- levers that move registry parameters -----------------------------------------------------
 
@@ -428,7 +296,7 @@ class NotInSchoolRegister(Intervention):
     def apply(self, model, strength):
         n_ehe = np.count_nonzero(model.pupils.status == Status.EHE) * model.weight
         extra = n_ehe * (model.p["ehe_monitoring_rate"] - model.p_base["ehe_monitoring_rate"]) / tl.WEEKS_PER_YEAR
-        self._book(model, extra * self.GBP_PER_CONTACT + _per_week_la(model, self.GBP_RUNNING), extra)
+        self._book(model, extra * self.GBP_PER_CONTACT + per_week_la(model, self.GBP_RUNNING), extra)
 
 
 @register
@@ -480,7 +348,7 @@ class LAAdmissionsAuthority(Intervention):
         self._toward(p, self.lever, self.placement_weeks, strength)
 
     def apply(self, model, strength):
-        self._book(model, _per_week_la(model, self.GBP_PER_YEAR) * strength)
+        self._book(model, per_week_la(model, self.GBP_PER_YEAR) * strength)
 
 
 @register
@@ -502,7 +370,7 @@ class ComplaintTimeLimit(Intervention):
         self._toward(p, self.lever, self.response_weeks, strength)
 
     def apply(self, model, strength):
-        self._book(model, _per_week_la(model, self.GBP_PER_YEAR) * strength)
+        self._book(model, per_week_la(model, self.GBP_PER_YEAR) * strength)
 
 
 @register
@@ -533,90 +401,3 @@ class SENDTraining(Intervention):
             n = {ph: len(ids) * model.weight for ph, ids in model.school_ids.items()}
             gbp = sum(n[ph] * self.GBP_PER_SCHOOL[ph] for ph in n) * strength
             self._book(model, gbp, sum(n.values()) * strength)
-
-
-def from_dict(raw: dict, where: str, horizon_years: int) -> Intervention:
-    """Build an intervention from its TOML table, refusing unknown types, fields and values."""
-    kind = raw.get("type")
-    if kind not in REGISTRY:
-        raise InterventionError(f"{where}: unknown intervention type {kind!r} (allowed: {', '.join(sorted(REGISTRY))})")
-    cls = REGISTRY[kind]
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in raw.items():
-        if key == "type":
-            continue
-        if key not in fields:
-            raise InterventionError(f"{where}: unknown field {key!r} for {kind} (allowed: {', '.join(fields)})")
-        if key in _TIMING:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InterventionError(f"{where}: {key} = {value!r} must be a whole number of years >= 0")
-        else:
-            low, high, unit, _ = cls.FIELDS[key]
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InterventionError(
-                    f"{where}: {kind}.{key} = {value!r} is not a number (allowed: {low:g} to {high:g} {unit})"
-                )
-            if not low <= value <= high:
-                raise InterventionError(
-                    f"{where}: {kind}.{key} = {value!r} out of range (allowed: {low:g} to {high:g} {unit})"
-                )
-            value = float(value)
-        kwargs[key] = value
-    iv = cls(**kwargs)
-    if iv.start_year >= horizon_years:
-        raise InterventionError(
-            f"{where}: start_year = {iv.start_year} is after the horizon ({horizon_years} evaluation years; "
-            f"allowed: 0 to {horizon_years - 1})"
-        )
-    if iv.end_year is not None and iv.end_year < iv.start_year:
-        raise InterventionError(f"{where}: end_year = {iv.end_year} is before start_year = {iv.start_year}")
-    return iv
-
-
-def to_dict(iv: Intervention) -> dict:
-    out = {"type": iv.type}
-    out.update({k: v for k, v in dataclasses.asdict(iv).items() if v is not None})
-    return out
-
-
-def find_conflict(ivs: tuple[Intervention, ...] | list[Intervention]) -> str | None:
-    """Two interventions that set the same lever in overlapping years: a one-line message, or None."""
-    for (i, a), (j, b) in itertools.combinations(enumerate(ivs), 2):
-        shared = sorted(a.conflict_keys() & b.conflict_keys())
-        if not shared:
-            continue
-        a_end = a.end_year if a.end_year is not None else 10**9
-        b_end = b.end_year if b.end_year is not None else 10**9
-        lo, hi = max(a.start_year, b.start_year), min(a_end, b_end)
-        if lo <= hi:
-            years = f"from evaluation year {lo}" if hi >= 10**9 else f"in evaluation years {lo}-{hi}"
-            return (
-                f"interventions[{i}] ({a.type}) and interventions[{j}] ({b.type}) both set {shared[0]!r} {years} "
-                f"(allowed: one intervention per lever at a time; give them end_year/start_year that do not overlap)"
-            )
-    return None
-
-
-# The weekly programmes register themselves on import; re-exported so every class is importable from here.
-from .programmes import (  # noqa: E402
-    AttendanceMentors,
-    CAMHSKeyWorkers,
-    EarlyIdentification,
-    EBSASpecialistSupport,
-    EHEConsent,
-    FamilyLiaison,
-    MentalHealthSupportTeams,
-    SchoolCounsellors,
-)
-
-PROGRAMMES = (
-    AttendanceMentors,
-    CAMHSKeyWorkers,
-    EarlyIdentification,
-    EBSASpecialistSupport,
-    EHEConsent,
-    FamilyLiaison,
-    MentalHealthSupportTeams,
-    SchoolCounsellors,
-)

@@ -4,7 +4,7 @@ Each acts in phase 2 through ``apply`` with whole-array operations and its own r
 (``model.streams["intervention:<type>"]``), drawing per-pupil numbers by uid so that common
 random numbers hold. Capacity-limited programmes spread a yearly number of places over the
 39 term weeks (fractions carry over). Effects move the state the mechanisms read (stress,
-trust, advocacy) or set a weekly :class:`~simulation.interventions.Modifiers` entry; what
+trust, advocacy) or set a weekly :class:`~simulation.model.modifiers.Modifiers` entry; what
 follows (attendance, exits) is left to the mechanisms.
 
 Effect sizes are from MECHANISMS.md where it gives one; everything else is marked as an
@@ -23,7 +23,7 @@ from simulation.model import timeline as tl
 from simulation.model.dynamics import hazards
 from simulation.model.state import Phase, Status
 
-from .interventions import Intervention, register, state
+from .base import Intervention, register, state
 
 
 def _stream(model, iv: Intervention):

@@ -16,7 +16,8 @@ from pathlib import Path
 from simulation.model.params import ParameterError, resolve
 from simulation.model.population import REFERENCE_LA, PopulationSpec
 
-from .interventions import Intervention, InterventionError, from_dict, to_dict
+from .base import Intervention, InterventionError
+from .registry import from_dict, to_dict
 
 _TOP_KEYS = {
     "name",

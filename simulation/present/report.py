@@ -393,7 +393,7 @@ def _md(text: str) -> str:
 
 
 def _settings(iv) -> str:
-    from simulation.policy.interventions import to_dict
+    from simulation.policy.registry import to_dict
 
     d = {k: v for k, v in to_dict(iv).items() if k not in ("type", "end_year") and not (k == "ramp_years" and not v)}
     d.pop("start_year", None)
@@ -402,7 +402,7 @@ def _settings(iv) -> str:
 
 def scenario_catalogue(directory: str | Path) -> str:
     """Markdown tables of the scenario files in ``directory`` and of every intervention type."""
-    from simulation.policy.interventions import REGISTRY
+    from simulation.policy.registry import REGISTRY
     from simulation.policy.scenario import load_scenario
 
     files = sorted(

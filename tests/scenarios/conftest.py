@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 
 from simulation.analysis.compare import Comparison, compare
-from simulation.policy.interventions import (
-    AccountabilityReform,
-    EHEConsent,
-    MentalHealthSupportTeams,
-    SupportFunding,
-)
+from simulation.policy.interventions import AccountabilityReform, SupportFunding
+from simulation.policy.programmes import EHEConsent, MentalHealthSupportTeams
 
 N_PUPILS = 6000
 REPLICATES = 6

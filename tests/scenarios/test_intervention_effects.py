@@ -10,20 +10,12 @@ import pytest
 
 from simulation import SchoolExitModel, run
 from simulation.model import timeline as tl
+from simulation.model.modifiers import Modifiers
 from simulation.model.state import Kind, Reason, Status
-from simulation.policy.interventions import (
-    REGISTRY,
-    AccountabilityReform,
-    AttendanceMentors,
-    EHEConsent,
-    InterventionError,
-    MentalHealthSupportTeams,
-    Modifiers,
-    OfstedScrutiny,
-    SENDTraining,
-    find_conflict,
-    from_dict,
-)
+from simulation.policy.base import InterventionError
+from simulation.policy.interventions import AccountabilityReform, OfstedScrutiny, SENDTraining
+from simulation.policy.programmes import AttendanceMentors, EHEConsent, MentalHealthSupportTeams
+from simulation.policy.registry import REGISTRY, find_conflict, from_dict
 
 YEAR = tl.WEEKS_PER_YEAR
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from simulation.analysis.compare import validate_file
-from simulation.policy.interventions import REGISTRY, find_conflict
+from simulation.policy.registry import REGISTRY, find_conflict
 from simulation.present.report import CATALOGUE_BEGIN, CATALOGUE_END, scenario_catalogue
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -4,15 +4,9 @@ import pytest
 
 from simulation import PARAMS, SchoolExitModel
 from simulation.model.params import resolve
-from simulation.policy.interventions import (
-    REGISTRY,
-    EHCPAssessmentCapacity,
-    InterventionError,
-    SupportFirstAttendance,
-    SupportFunding,
-    from_dict,
-    to_dict,
-)
+from simulation.policy.base import InterventionError
+from simulation.policy.interventions import EHCPAssessmentCapacity, SupportFirstAttendance, SupportFunding
+from simulation.policy.registry import REGISTRY, from_dict, to_dict
 
 
 def test_every_registered_intervention_moves_registry_levers_or_is_a_programme():
