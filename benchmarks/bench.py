@@ -161,7 +161,7 @@ def cli_run(years: int, repeats: int = 1) -> tuple[str, Finished | None, float |
     seconds its manifest says the model run took, or the reason it cannot run."""
     exe = Path(sys.executable).with_name("school-exit")
     if importlib.util.find_spec("simulation.cli") is None:
-        return "not available (simulation/cli.py not written yet)", None, None
+        return "not available (simulation.cli missing)", None, None
     if not exe.exists():
         return f"not available ({exe} missing: reinstall the package)", None, None
     runs = []

@@ -19,18 +19,18 @@ in the model's phase order:
    with ``stress > pastoral_stress_threshold``. Each tier gets ``min(1,
    remaining / demand)`` of its demand. Unmet need is ``intensity * (1 - fidelity *
    share)`` (fidelity ``ehcp_fidelity`` for plans, 1 for SEN support) and
-   ``0.5 * (1 - share)`` for pastoral help; 0 for everyone else (``model._allocate_support``).
+   ``0.5 * (1 - share)`` for pastoral help; 0 for everyone else (``pupil_phases.allocate_support``).
 2. Stress. Term: ``stress * (1 - stress_recovery_term) + stress_background *
    vulnerability + stress_from_unmet * unmet + stress_from_mismatch * mismatch``
    (+ ``stress_from_transition`` in the first weeks of Year 7), clipped to 0..1.
    Holidays, and children no longer on a roll: ``stress * (1 - stress_recovery_holiday)
-   + 0.5 * stress_background * vulnerability`` (``model._update_stress``).
+   + 0.5 * stress_background * vulnerability`` (``pupil_phases.update_stress``).
 3. Attendance (term weeks): school distress with hysteresis (enter above
    ``ebsa_entry_stress``, leave below ``ebsa_exit_stress``) and this week's absence
    share ``min(1, max(base + slope * stress**shape, distress floor, part-time floor))``,
    the base cut by ``fine_deterrence`` while a fine deters, plus ``illness_spell_absence``
    (capped at 1) in a week with an illness spell, whose hazard is the uncut base times
-   ``illness_spell_rate / absence_base`` (``model._attendance``). Spells, like exits, are
+   ``illness_spell_rate / absence_base`` (``pupil_phases.attendance``). Spells, like exits, are
    drawn per pupil by each side in its own way (see 4), and replayed for the exact check.
 4. Exits to home education: the genuine and the no-choice hazard of
    ``hazards.ehe_hazards`` (no-choice quartered in holidays), realised per pupil per week.
@@ -472,7 +472,7 @@ def vectorised_week(
     on_roll = s.status <= Status.SPECIAL
     ill = np.zeros(0, dtype=np.int64)
     support_idx = np.zeros(0, dtype=np.int64)
-    if is_term:  # model._allocate_support
+    if is_term:  # pupil_phases.allocate_support
         need = on_roll & ((s.sen > 0) | (s.stress > p["pastoral_stress_threshold"]))
         idx = np.flatnonzero(need)
         sen, intensity = s.sen[idx], s.intensity[idx]
@@ -498,7 +498,7 @@ def vectorised_week(
         s.share[:] = 1.0
         s.share[idx] = share
         support_idx = idx[sen > 0]
-    # model._update_stress
+    # pupil_phases.update_stress
     out = np.flatnonzero(~on_roll)
     out_stress = s.stress[out]
     if is_term:
@@ -521,7 +521,7 @@ def vectorised_week(
         p["stress_recovery_holiday"],
         0.5 * p["stress_background"] * s.vulnerability[out],
     )
-    if is_term:  # model._attendance
+    if is_term:  # pupil_phases.attendance
         s.distress[:] = wellbeing.update_distress(s.distress, s.stress, p["ebsa_entry_stress"], p["ebsa_exit_stress"])
         s.distress_weeks[:] = np.where(s.distress, s.distress_weeks + 1, 0)
         base = s.base_absence
@@ -551,7 +551,7 @@ def vectorised_week(
         weight = on_roll.astype(np.float32)
         s.sessions_possible[:] += weight
         s.sessions_missed[:] += q * weight
-    # model._family_decisions
+    # pupil_phases.family_decisions
     eligible = np.flatnonzero(on_roll)
     f = s.family[eligible]
     genuine, no_choice = hazards.ehe_hazards(

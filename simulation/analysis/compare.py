@@ -37,7 +37,6 @@ Definitions (documented here once; the report repeats them):
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -509,7 +508,7 @@ def write(comparison: Comparison, out: Path, command: list[str] | None = None) -
     store.write_json(manifest, out / "manifest.json")
 
 
-def _cell(x: float) -> str:
+def format_cell(x: float) -> str:
     from .targets import _fmt_cell
 
     return _fmt_cell(float(x), 3)
@@ -528,66 +527,14 @@ def headline_table(metrics: pd.DataFrame, baseline: str, metrics_shown: Sequence
             {
                 "scenario": r["scenario"],
                 "metric": r["metric"],
-                "baseline": _cell(r["baseline_mean"]),
-                "scenario mean": _cell(r["mean"]),
-                "difference (90% CI)": f"{_cell(r['diff'])} ({_cell(r['diff_lo'])} to {_cell(r['diff_hi'])})",
+                "baseline": format_cell(r["baseline_mean"]),
+                "scenario mean": format_cell(r["mean"]),
+                "difference (90% CI)": (
+                    f"{format_cell(r['diff'])} ({format_cell(r['diff_lo'])} to {format_cell(r['diff_hi'])})"
+                ),
                 "unit": r["unit"],
             }
         )
     return pd.DataFrame(
         rows, columns=["scenario", "metric", "baseline", "scenario mean", "difference (90% CI)", "unit"]
     )
-
-
-def cli_compare(args) -> int:
-    """``school-exit compare``: validate every file, run, write tables to --out, print the headline."""
-    from .targets import format_table
-
-    out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out}: exists and is not a directory")
-    loaded = load_all([args.baseline, *args.others])  # every file validated before anything runs
-    scenarios = align(
-        loaded[0], loaded[1:], replicates=args.replicates, seed=args.seed, scale=args.scale, years=args.years
-    )
-    n = len(scenarios) * scenarios[0].replicates
-    print(
-        f"compare: {len(scenarios)} scenarios x {scenarios[0].replicates} replicates = {n} runs, "
-        f"scale {scenarios[0].scale:g}, {scenarios[0].years} evaluation years, seeds "
-        f"{scenarios[0].seed}-{scenarios[0].seed + scenarios[0].replicates - 1}",
-        file=sys.stderr,
-    )
-    comparison = compare(
-        scenarios[0],
-        scenarios[1:],
-        workers=args.workers,
-        keep_events=args.events,
-        progress=sys.stderr.isatty(),
-        scheduler=getattr(args, "scheduler", None),
-    )
-    write(comparison, out, ["school-exit", *getattr(args, "argv", [])])
-    table = headline_table(comparison["metrics"], comparison.baseline)
-    print(format_table(table, max_width=44, right=["baseline", "scenario mean", "difference (90% CI)"]))
-    print("\nCommon random numbers (headline metric, paired against unpaired 90% intervals):")
-    for s in comparison.scenarios[1:]:
-        print("  " + crn_line(comparison["metrics"], s.name))
-    if "cost_summary" in comparison.tables:
-        cs = comparison["cost_summary"]
-        print("\nNet exits averted a year (children, 90% CI; negative: more children leave) and cost:")
-        for _, r in cs.iterrows():
-            cost = f"GBP {r['cost_gbp_per_year']:,.0f} a year" if r["cost_estimated"] else "cost not estimated"
-            per = (
-                f"; GBP {r['gbp_per_exit_averted']:,.0f} per exit averted"
-                if np.isfinite(r["gbp_per_exit_averted"])
-                else ""
-            )
-            print(
-                f"  {r['scenario']}: {_cell(r['net_averted_per_year'])} ({_cell(r['net_averted_lo'])} to "
-                f"{_cell(r['net_averted_hi'])}); {cost}{per}"
-            )
-    print(
-        f"\n{n} runs in {comparison.wall_seconds:.1f} s on {comparison.workers} worker(s); wrote "
-        f"{len(comparison.tables)} tables and manifest.json to {out} (make the figure pack with "
-        f"'school-exit report {out}')"
-    )
-    return 0

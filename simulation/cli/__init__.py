@@ -3,6 +3,6 @@
 May import: every layer. Nothing in ``simulation`` imports it.
 """
 
-from .commands import main
+from .main import main
 
 __all__ = ["main"]

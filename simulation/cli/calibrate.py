@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from .common import EXIT_OK, add_scheduler, check_writable, executor_for, int_at_least
 
-def add_parser(sub, add_scheduler, int_at_least) -> None:
+
+def add_parser(sub) -> None:
     cal = sub.add_parser(
         "calibrate",
         help="fit the uncertain parameters to published figures (ABC-SMC)",
@@ -31,12 +33,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.research.calibration import run_calibration
     from simulation.research.calibration_config import load_calibration
 
-    from .commands import EXIT_OK, _check_writable, _executor
-
     out: Path = args.out
-    _check_writable(out)
+    check_writable(out)
     cal = load_calibration(args.config)  # CalibrationError: exit 2, nothing written
-    executor = _executor(args, cal.particles * cal.seeds)
+    executor = executor_for(args, cal.particles * cal.seeds)
     print(
         f"calibration {cal.name!r}: {len(cal.prior.names)} parameters, {int((cal.targets['role'] == 'fit').sum())} "
         f"targets fitted ({int((cal.targets['role'] != 'fit').sum())} held out), {cal.particles} particles x "

@@ -72,20 +72,24 @@ for _name, _dtype in SCHOOL_COLUMNS.items():
 
 
 class LocalAuthority(mesa.Agent):
-    """The LA's capacities and queues; its duties run in :mod:`simulation.la`."""
+    """The LA as a Mesa agent: a view onto ``model.world.la`` (its capacities and carried state);
+    its duties run in :mod:`simulation.model.la`."""
 
-    def __init__(self, model):
-        super().__init__(model)
-        self.initial_special_roll = int((model.pupils.status == Status.SPECIAL).sum())
-        self.assessment_carry = 0.0
+    @property
+    def initial_special_roll(self) -> int:
+        return self.model.world.la.initial_special_roll
+
+    @property
+    def assessment_carry(self) -> float:
+        return self.model.world.la.assessment_carry
 
     @property
     def special_places(self) -> int:
-        return round(self.initial_special_roll * self.model.p["special_places_ratio"])
+        return self.model.world.la.special_places
 
     @property
     def ap_places(self) -> int:
-        return max(1, round(len(self.model.pupils) * self.model.p["ap_places_per_1000"] / 1000))
+        return self.model.world.la.ap_places
 
     def assessments_per_week(self) -> float:
-        return self.model.p["assessment_capacity"] * len(self.model.pupils) / 10_000
+        return self.model.world.la.assessments_per_week()

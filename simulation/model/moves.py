@@ -6,8 +6,6 @@ complete by construction and the conservation checks in the tests hold.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .dynamics.hazards import behaviour_static_risk, genuine_ehe_hazard
@@ -25,9 +23,7 @@ from .state import (
     Status,
     make_uid,
 )
-
-if TYPE_CHECKING:
-    from .mesa_model import SchoolExitModel
+from .world import World
 
 OUT_OF_EDUCATION = (Status.S19, Status.EHE, Status.CME)
 # Columns :func:`refill` always writes itself: drawn characteristics and the constants derived from them.
@@ -46,7 +42,7 @@ _NEW_CHILD = {
 
 
 def move(
-    m: SchoolExitModel,
+    w: World,
     idx: np.ndarray,
     to: Status,
     true: Reason,
@@ -57,16 +53,16 @@ def move(
     """Move pupils ``idx`` to status ``to`` (and ``school``), logging one event each."""
     if len(idx) == 0:
         return
-    pu = m.pupils
-    m.log.record(m, Kind.MOVE, idx, to=int(to), true=int(true), recorded=int(recorded), value=value)
+    pu = w.pupils
+    w.log.record(w, Kind.MOVE, idx, to=int(to), true=int(true), recorded=int(recorded), value=value)
     status = pu.status
     before = status[idx] if to in OUT_OF_EDUCATION else None
     status[idx] = to
     old = pu.school[idx]
-    rolls = m.rolls
+    rolls = w.rolls
     if old.max() >= 0:  # (not when every child moved is already off a roll: arrivals, placements)
         rolls -= np.bincount(old[old >= 0], minlength=len(rolls))
-    t = m.t_week
+    t = w.t_week
     if school is None:
         pu.school[idx] = -1
         for column in _SCHOOL_TRAITS:  # off a roll: the traits read the sentinel 0
@@ -76,13 +72,13 @@ def move(
         pu.school[idx] = school
         if school.min() >= 0:  # every caller names real schools: no sentinel needed
             rolls += np.bincount(school, minlength=len(rolls))
-            sc = m.schools
+            sc = w.schools
             traits = (sc.exclusion_propensity, sc.offroll_propensity, sc.exclusion_sqrt)
             for column, values in zip(_SCHOOL_TRAITS, traits, strict=True):
                 pu.columns[column][idx] = values[school]
         else:
             rolls += np.bincount(school[school >= 0], minlength=len(rolls))
-            refresh_school_traits(m, idx)
+            refresh_school_traits(w, idx)
     pu.status_since_week[idx] = t
     if to in OUT_OF_EDUCATION:
         pu.out_since_week[idx[(before < Status.S19) | (before > Status.CME)]] = t
@@ -104,38 +100,38 @@ def move(
 _SCHOOL_TRAITS = ("school_exclusion", "school_offroll", "school_exclusion_sqrt")
 
 
-def refresh_school_traits(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
+def refresh_school_traits(w: World, slots: np.ndarray | slice = slice(None)) -> None:
     """Copy the traits of each pupil's school into pupil columns (read every week, change rarely)."""
-    pu, sc = m.pupils, m.schools
+    pu, sc = w.pupils, w.schools
     school = pu.school[slots]
     traits = (sc.exclusion_propensity, sc.offroll_propensity, sc.exclusion_sqrt)
     for column, values in zip(_SCHOOL_TRAITS, traits, strict=True):
         pu.columns[column][slots] = np.append(values, 0.0)[school]  # school -1 reads the 0 sentinel
 
 
-def school_rolls(m: SchoolExitModel) -> np.ndarray:
+def school_rolls(w: World) -> np.ndarray:
     """Pupils on each school's roll, counted afresh (``m.rolls`` keeps it current between counts)."""
-    pu = m.pupils
+    pu = w.pupils
     on = pu.school >= 0
-    return np.bincount(pu.school[on], minlength=len(m.schools))
+    return np.bincount(pu.school[on], minlength=len(w.schools))
 
 
-def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+def choose_schools(w: World, idx: np.ndarray, u: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
     """A mainstream school of the right phase for each pupil, weighted by spare places.
 
     With ``exclude``, never that pupil's excluded school: -1 where the phase has no other school."""
     chosen = np.empty(len(idx), dtype=np.int32)
     if len(idx) == 0:
         return chosen
-    secondary = m.pupils.year_group[idx] >= 7
+    secondary = w.pupils.year_group[idx] >= 7
     n_secondary = np.count_nonzero(secondary)
     if n_secondary == 0 or n_secondary == len(idx):  # the usual case: one phase, no split needed
         groups = [(Phase.SECONDARY if n_secondary else Phase.PRIMARY, slice(None))]
     else:
         groups = [(Phase.PRIMARY, (~secondary).nonzero()[0]), (Phase.SECONDARY, secondary.nonzero()[0])]
     for ph, sel in groups:
-        ids = m.school_ids[ph]
-        spare = np.maximum(m.schools.capacity[ids] - m.rolls[ids], 0).astype(np.float64) + 1.0  # by position in ids
+        ids = w.school_ids[ph]
+        spare = np.maximum(w.schools.capacity[ids] - w.rolls[ids], 0).astype(np.float64) + 1.0  # by position in ids
         cum = np.cumsum(spare)
         x = u[sel] * cum[-1]
         if exclude is None:
@@ -154,27 +150,27 @@ def choose_schools(m: SchoolExitModel, idx: np.ndarray, u: np.ndarray, exclude: 
     return chosen
 
 
-def special_places_free(m: SchoolExitModel) -> int:
-    return int(m.la.special_places - m.rolls[m.school_ids[Phase.SPECIAL]].sum())
+def special_places_free(w: World) -> int:
+    return int(w.la.special_places - w.rolls[w.school_ids[Phase.SPECIAL]].sum())
 
 
-def ap_places_free(m: SchoolExitModel) -> int:
-    return int(m.la.ap_places - np.count_nonzero(m.pupils.status == Status.AP))
+def ap_places_free(w: World) -> int:
+    return int(w.la.ap_places - np.count_nonzero(w.pupils.status == Status.AP))
 
 
-def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded: Reason) -> None:
+def place_in_school(w: World, idx: np.ndarray, true: Reason, recorded: Reason) -> None:
     """Admit pupils to school: a special place where the plan names one and a place is free."""
     if len(idx) == 0:
         return
-    pu = m.pupils
+    pu = w.pupils
     named = pu.wants_special[idx].nonzero()[0]
-    n_special = min(len(named), max(special_places_free(m), 0)) if len(named) else 0
+    n_special = min(len(named), max(special_places_free(w), 0)) if len(named) else 0
     if n_special:
         chosen = idx[named[:n_special]]
-        special_ids = m.school_ids[Phase.SPECIAL]
-        u = m.streams["placement"].uniform(pu.uid[chosen], m.t_week)
+        special_ids = w.school_ids[Phase.SPECIAL]
+        u = w.streams["placement"].uniform(pu.uid[chosen], w.t_week)
         move(
-            m,
+            w,
             chosen,
             Status.SPECIAL,
             Reason.SPECIAL_PLACEMENT,
@@ -184,12 +180,12 @@ def place_in_school(m: SchoolExitModel, idx: np.ndarray, true: Reason, recorded:
         pu.wants_special[chosen] = False
         idx = np.sort(np.delete(idx, named[:n_special]))  # np.setdiff1d(idx, chosen): slots are unique
     if len(idx):
-        u = m.streams["placement"].uniform(pu.uid[idx], m.t_week + 7919)
-        move(m, idx, Status.ON_ROLL, true, recorded, school=choose_schools(m, idx, u))
+        u = w.streams["placement"].uniform(pu.uid[idx], w.t_week + 7919)
+        move(w, idx, Status.ON_ROLL, true, recorded, school=choose_schools(w, idx, u))
 
 
 def refill(
-    m: SchoolExitModel,
+    w: World,
     slots: np.ndarray,
     year_group: np.ndarray,
     rng: np.random.Generator,
@@ -198,16 +194,16 @@ def refill(
     """New children take these slots: fresh characteristics, family, uid and clocks."""
     if len(slots) == 0:
         return
-    pu, fam = m.pupils, m.families
+    pu, fam = w.pupils, w.families
     columns = pu.columns
     for name, value in _NEW_CHILD.items():
         columns[name][slots] = value
     pu.generation[slots] += 1
     pu.uid[slots] = make_uid(slots, pu.generation[slots])
-    drawn = draw_characteristics(m.spec, year_group, rng)
+    drawn = draw_characteristics(w.spec, year_group, rng)
     for name in _CHARACTERISTICS:
         columns[name][slots] = drawn[name]
-    set_personal_traits(m, slots, rng)
+    set_personal_traits(w, slots, rng)
     # Families: some reception children join an older sibling's family, the rest are new.
     n = len(slots)
     joins = rng.random(n) >= new_family_share
@@ -219,19 +215,19 @@ def refill(
             pu.fsm[slots[joins]] = pu.fsm[sib]
     new = slots[~joins]
     if len(new):
-        free = m.take_free_families(len(new))
+        free = w.take_free_families(len(new))
         pu.family[new] = free
         for name, values in draw_families(len(new), pu.fsm[new], rng).items():
             fam.columns[name][free] = values
         fam.fines[free] = 0
         fam.parent_left_work[free] = False
-    refresh_constants(m, slots)
-    m.clock_bank.reset(slots, pu.uid)
+    refresh_constants(w, slots)
+    w.clock_bank.reset(slots, pu.uid)
 
 
-def set_personal_traits(m: SchoolExitModel, slots: np.ndarray, rng: np.random.Generator) -> None:
+def set_personal_traits(w: World, slots: np.ndarray, rng: np.random.Generator) -> None:
     """Absence propensity and vulnerability (lognormal, mean 1), behaviour frailty (gamma, mean 1)."""
-    p, pu = m.p, m.pupils
+    p, pu = w.p, w.pupils
     sigma = p["absence_propensity_sigma"]
     pu.absence_propensity[slots] = rng.lognormal(-0.5 * sigma * sigma, sigma, size=len(slots))
     v = p["vulnerability_sigma"]
@@ -240,9 +236,9 @@ def set_personal_traits(m: SchoolExitModel, slots: np.ndarray, rng: np.random.Ge
     pu.behaviour_frailty[slots] = rng.gamma(k, 1.0 / k, size=len(slots))
 
 
-def refresh_constants(m: SchoolExitModel, slots: np.ndarray | slice = slice(None)) -> None:
+def refresh_constants(w: World, slots: np.ndarray | slice = slice(None)) -> None:
     """Recompute per-pupil terms that change only with SEN, year group, family or parameters."""
-    p, pu, fam = m.p, m.pupils, m.families
+    p, pu, fam = w.p, w.pupils, w.families
     pu.base_absence[slots] = baseline_absence(
         pu.absence_propensity[slots],
         pu.fsm[slots],
@@ -259,13 +255,13 @@ def refresh_constants(m: SchoolExitModel, slots: np.ndarray | slice = slice(None
     pu.genuine_ehe_hazard[slots] = genuine_ehe_hazard(fam.ehe_preference[f], fam.ehe_capacity[f], p)
 
 
-def sen_changes(m: SchoolExitModel, rng: np.random.Generator) -> None:
+def sen_changes(w: World, rng: np.random.Generator) -> None:
     """Yearly identification and de-identification of SEN support."""
-    pu, p = m.pupils, m.p
+    pu, p = w.pupils, w.p
     in_school = pu.status <= Status.AP
     u = rng.random(len(pu.sen))
     identify = (in_school & (pu.sen == SEN.NONE) & (u < p["p_sen_identify"])).nonzero()[0]
-    mix = np.asarray(m.spec.sen_support_need_mix) / np.sum(m.spec.sen_support_need_mix)
+    mix = np.asarray(w.spec.sen_support_need_mix) / np.sum(w.spec.sen_support_need_mix)
     pu.sen[identify] = SEN.SUPPORT
     pu.need[identify] = rng.choice(np.arange(1, 7), size=len(identify), p=mix)
     pu.need_intensity[identify] = rng.beta(2, 5, size=len(identify))

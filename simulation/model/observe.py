@@ -8,17 +8,12 @@ the definition of the statistic it mirrors, except the two hidden truths
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from . import timeline as tl
-from .mesa_core import mesa
 from .metrics import METRICS
 from .state import SEN, Kind, Reason, Status
-
-if TYPE_CHECKING:
-    from .mesa_model import SchoolExitModel
+from .world import World
 
 EVENT_FIELDS = (
     "kind",
@@ -104,7 +99,7 @@ class EventLog:
 
     def record(
         self,
-        m: SchoolExitModel,
+        w: World,
         kind: int,
         idx: np.ndarray,
         *,
@@ -115,8 +110,8 @@ class EventLog:
     ) -> None:
         if len(idx) == 0:
             return
-        pu = m.pupils.columns
-        t = m.t_week
+        pu = w.pupils.columns
+        t = w.t_week
         chunks = self._chunks.get(t // tl.WEEKS_PER_YEAR)
         if chunks is None:
             chunks = self._chunks[t // tl.WEEKS_PER_YEAR] = _YearChunks()
@@ -171,33 +166,10 @@ def status_counts(status: np.ndarray) -> np.ndarray:
     return counts
 
 
-class WeeklyCounts(mesa.DataCollector):
-    """The model's DataCollector: children by status and in school distress, one row per observed week.
-
-    The observer counts them anyway, so it hands the counts over (:meth:`record_week`) instead of
-    Mesa's ``collect`` calling a reporter per column and deep-copying each value every week. The
-    reporters stay: ``collect(model)`` gives the same row, and ``model_reporters`` documents them."""
-
-    def __init__(self):
-        reporters = {
-            name.lower(): (lambda m, code=code: int(m.observer.status_counts[code])) for name, code in Status.items()
-        }
-        reporters["in_distress"] = lambda m: int(np.count_nonzero(m.pupils.distress))
-        super().__init__(model_reporters=reporters)
-        self._columns = [self.model_vars[name.lower()] for name, _ in Status.items()]
-        self._distress = self.model_vars["in_distress"]
-
-    def record_week(self, counts: np.ndarray, distress: int) -> None:
-        """Append this week's row, as ``collect`` would."""
-        for column, count in zip(self._columns, counts.tolist(), strict=True):
-            column.append(int(count))
-        self._distress.append(int(distress))
-
-
 class Observer:
     """Collects census snapshots and weekly counts, and turns a finished year into a row."""
 
-    def __init__(self, m: SchoolExitModel):
+    def __init__(self):
         self.weekly: list[np.ndarray] = []
         self.census: dict[str, dict] = {}
         self.start_ehe: np.ndarray = np.zeros(0, np.int64)
@@ -205,9 +177,11 @@ class Observer:
         self.rows: list[dict] = []
         self.status_counts = np.zeros(len(Status))
 
-    def observe_week(self, m: SchoolExitModel) -> None:
-        pu = m.pupils
-        week = m.week
+    def observe_week(self, w: World) -> tuple[np.ndarray, int]:
+        """Count this week; the counts by status and in distress are returned for the Mesa
+        DataCollector, which the observer does not know."""
+        pu = w.pupils
+        week = w.week
         if week == 0:
             self.census = {}
             self.start_ehe = pu.uid[pu.status == Status.EHE]
@@ -216,16 +190,16 @@ class Observer:
         self.status_counts = counts
         distress = np.count_nonzero(pu.distress)
         queue = np.count_nonzero(pu.ehcp_stage >= 3)
-        self.weekly.append(np.concatenate([[m.t_week, m.year_index, week], counts, [distress, queue]]))
-        m.datacollector.record_week(counts, distress)
+        self.weekly.append(np.concatenate([[w.t_week, w.year_index, week], counts, [distress, queue]]))
         if week == tl.AUTUMN_CENSUS:
-            self.census["autumn"] = self._snapshot(m)
+            self.census["autumn"] = self._snapshot(w)
         elif week == tl.SPRING_CENSUS:
-            self.census["spring"] = self._snapshot(m)
+            self.census["spring"] = self._snapshot(w)
+        return counts, distress
 
     @staticmethod
-    def _snapshot(m: SchoolExitModel) -> dict:
-        pu = m.pupils
+    def _snapshot(w: World) -> dict:
+        pu = w.pupils
         on_roll = pu.status <= Status.AP
         mainstream = pu.status == Status.ON_ROLL
         return {
@@ -237,25 +211,25 @@ class Observer:
             "by_sen": np.bincount(pu.sen[on_roll], minlength=3),
             "fsm": np.count_nonzero(on_roll & pu.fsm),
             "by_year_mainstream": np.bincount(pu.year_group[mainstream | (pu.status == Status.SPECIAL)], minlength=12),
-            "y10_11_by_school": np.bincount(pu.school[mainstream & (pu.year_group >= 10)], minlength=len(m.schools)),
+            "y10_11_by_school": np.bincount(pu.school[mainstream & (pu.year_group >= 10)], minlength=len(w.schools)),
         }
 
-    def finish_year(self, m: SchoolExitModel) -> dict:
-        ev = m.log.year(m.year_index)
-        row = compute_year(m, ev, self.census, self.start_ehe, self.start_cme)
+    def finish_year(self, w: World) -> dict:
+        ev = w.log.year(w.year_index)
+        row = compute_year(w, ev, self.census, self.start_ehe, self.start_cme)
         self.rows.append(row)
         return row
 
 
-def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cme) -> dict:
+def compute_year(w: World, ev: dict, census: dict, start_ehe, start_cme) -> dict:
     """One row of the ``years`` table from a year's events, census snapshots and pupil accumulators."""
-    pu, w = m.pupils, m.weight
+    pu, weight = w.pupils, w.weight
     autumn, spring = census["autumn"], census["spring"]
     pop = autumn["population"]
     kind = ev["kind"]
     mv = kind == Kind.MOVE
     to, frm, rec, true = ev["to_status"], ev["from_status"], ev["recorded_reason"], ev["true_reason"]
-    r: dict[str, float] = {"n_pupils": pop * w}
+    r: dict[str, float] = {"n_pupils": pop * weight}
 
     # Home education and children missing education
     ehe_in = mv & (to == Status.EHE) & (frm != Status.EHE)
@@ -310,7 +284,7 @@ def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cm
     plans = ev["value"][kind == Kind.EHCP_PLAN]
     n_no_plan = np.count_nonzero(kind == Kind.EHCP_NO_PLAN)
     tribunal = ev["value"][kind == Kind.TRIBUNAL]
-    r["ehcp_requests"] = n_req * w
+    r["ehcp_requests"] = n_req * weight
     r["ehcp_refusal_pct"] = _pct(n_ref, n_ref + n_agreed)
     r["ehcp_timely_pct"] = _pct(np.count_nonzero(plans <= 20), len(plans))
     r["ehcp_over_52w_pct"] = _pct(np.count_nonzero(plans > 52), len(plans))
@@ -338,8 +312,8 @@ def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cm
     roll_by_year = autumn["by_year_mainstream"]
     hazard = np.divide(by_year[7:12], roll_by_year[7:12], out=np.zeros(5), where=roll_by_year[7:12] > 0)
     r["unexplained_exit_cohort_pct"] = 100.0 * (1.0 - np.prod(1.0 - np.minimum(hazard, 1.0)))
-    sec = m.school_ids[1]
-    sec_exits = np.bincount(ev["school"][unexplained & (ev["school"] >= 0)].astype(np.int64), minlength=len(m.schools))[
+    sec = w.school_ids[1]
+    sec_exits = np.bincount(ev["school"][unexplained & (ev["school"] >= 0)].astype(np.int64), minlength=len(w.schools))[
         sec
     ]
     top = max(1, int(np.ceil(0.06 * len(sec))))
@@ -359,3 +333,27 @@ def compute_year(m: SchoolExitModel, ev: dict, census: dict, start_ehe, start_cm
     coerced = ehe_in & np.isin(true, (Reason.COERCED_EHE, Reason.LA_STEERED_EHE))
     r["ehe_coerced_pct"] = _pct(np.count_nonzero(coerced), n_in)
     return {k: float(r[k]) for k in METRICS}
+
+
+def observe(w: World) -> tuple[np.ndarray, int] | None:
+    """Phase 12: weeks of education missed, then (after burn-in) this week's counts, and at the
+    year's end its statistics. Returns the week's counts by status and in distress, or None
+    in burn-in."""
+    pu = w.pupils
+    if w.is_term:
+        out = (pu.status >= Status.S19).nonzero()[0]
+        st = pu.status[out]
+        waiting = pu.s19_due_week[out] > w.t_week
+        missed = np.where(st == Status.CME, 1.0, 0.0)
+        missed += (st == Status.S19) * np.where(waiting, 1.0, 1.0 - w.p["s19_hours_per_week"] / 25.0)
+        pu.weeks_out[out] += missed
+    if w.t_week < w.burn_in_weeks:
+        if w.week == tl.WEEKS_PER_YEAR - 1:
+            w.log.drop(w.year_index)
+        return None
+    counts = w.observer.observe_week(w)
+    if w.week == tl.WEEKS_PER_YEAR - 1:
+        w.observer.finish_year(w)
+        if not w.record_events:
+            w.log.drop(w.year_index)
+    return counts

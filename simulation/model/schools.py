@@ -3,24 +3,20 @@ exclusions (phase 6), off-rolling pressure (phase 7) and Ofsted scrutiny (phase 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from . import timeline as tl
 from .dynamics import hazards
 from .moves import ap_places_free, choose_schools, move, refresh_school_traits
 from .state import Form, Kind, Phase, Reason, Route, Status
-
-if TYPE_CHECKING:
-    from .mesa_model import SchoolExitModel
+from .world import World
 
 _EXPECTED_PASTORAL_SHARE = 0.03  # share of pupils above the pastoral threshold at a time (assumption)
 
 
-def initialise(m: SchoolExitModel, rng: np.random.Generator) -> None:
+def initialise(w: World, rng: np.random.Generator) -> None:
     """School traits drawn once: capacity, support hours, ethos, policies, propensities."""
-    sc, pu, p = m.schools, m.pupils, m.p
+    sc, pu, p = w.schools, w.pupils, w.p
     n = len(sc)
     on = pu.school >= 0
     roll = np.bincount(pu.school[on], minlength=n)
@@ -43,22 +39,22 @@ def initialise(m: SchoolExitModel, rng: np.random.Generator) -> None:
     sc.fines_first[:] = sc.policy_draw < p["fines_first_share"]
 
 
-def new_year(m: SchoolExitModel) -> None:
+def new_year(w: World) -> None:
     """Deterrence from an inspection finding wears off: propensity drifts a fifth of the way back."""
-    sc = m.schools
+    sc = w.schools
     sc.offroll_propensity[:] += DETERRENCE_DECAY * (sc.offroll_base - sc.offroll_propensity)
     sc.scrutiny[:] *= 1.0 - DETERRENCE_DECAY
-    refresh_school_traits(m)
+    refresh_school_traits(w)
 
 
 DETERRENCE_DECAY = 0.2  # assumption
 
 
-def responses(m: SchoolExitModel) -> None:
+def responses(w: World) -> None:
     """Half-term attendance reviews (fines or support), then suspensions and exclusions."""
-    if m.week in tl.HALF_TERM_ENDS:
-        _attendance_review(m)
-    pu, p = m.pupils, m.p
+    if w.week in tl.HALF_TERM_ENDS:
+        _attendance_review(w)
+    pu, p = w.pupils, w.p
     # Whole-array products are formed in place (same operands, same order, same dtypes): at 80,000
     # pupils each temporary saved is a pass over memory saved.
     risk = pu.stress * p["behaviour_stress_mult"]
@@ -70,29 +66,29 @@ def responses(m: SchoolExitModel) -> None:
     at_risk *= np.float32(p["suspension_hazard"])
     hazard = risk * pu.school_exclusion_sqrt
     hazard *= at_risk
-    hit = m.clocks["suspension"].advance_all(hazard, pu.uid)
+    hit = w.clocks["suspension"].advance_all(hazard, pu.uid)
     if len(hit):
         pu.suspensions[hit] += 1
         pu.stress[hit] = np.minimum(pu.stress[hit] + p["stress_from_suspension"], 1.0)
         fam = pu.family[hit]
-        m.families.trust[fam] = np.maximum(m.families.trust[fam] - 0.05, 0.0)
+        w.families.trust[fam] = np.maximum(w.families.trust[fam] - 0.05, 0.0)
         pu.sessions_missed[hit] += np.minimum(0.2, pu.sessions_possible[hit] - pu.sessions_missed[hit])
-        m.log.record(m, Kind.SUSPENSION, hit)
+        w.log.record(w, Kind.SUSPENSION, hit)
     pex_h = hazards.exclusion_hazard(risk, pu.school_exclusion, pu.suspensions, p)
     pex_h *= mainstream
-    exclude(m, m.clocks["exclusion"].advance_all(pex_h, pu.uid))
+    exclude(w, w.clocks["exclusion"].advance_all(pex_h, pu.uid))
 
 
-def _attendance_review(m: SchoolExitModel) -> None:
-    pu, p, fam = m.pupils, m.p, m.families
-    first, last = next(h for h in tl.HALF_TERMS if h[1] == m.week)
+def _attendance_review(w: World) -> None:
+    pu, p, fam = w.pupils, w.p, w.families
+    first, last = next(h for h in tl.HALF_TERMS if h[1] == w.week)
     weeks = last - first + 1
     persistent = ((pu.status == Status.ON_ROLL) & (pu.half_term_missed >= 0.1 * weeks)).nonzero()[0]
     pu.half_term_missed[:] = 0.0
     if len(persistent) == 0:
         return
-    fines_first = m.schools.fines_first[pu.school[persistent]]
-    u = m.streams["fines"].uniform(pu.uid[persistent], m.t_week)
+    fines_first = w.schools.fines_first[pu.school[persistent]]
+    u = w.streams["fines"].uniform(pu.uid[persistent], w.t_week)
     fined = persistent[fines_first & (u < p["p_fine"])]
     supported = persistent[~fines_first]
     if len(fined):
@@ -100,91 +96,91 @@ def _attendance_review(m: SchoolExitModel) -> None:
         fam.fines[f] += 1
         fam.trust[f] = np.maximum(fam.trust[f] - p["fine_trust_loss"], 0.0)
         pu.stress[fined] = np.minimum(pu.stress[fined] + p["stress_from_fine"], 1.0)
-        pu.deterred_until[fined] = m.t_week + 7
-        m.log.record(m, Kind.FINE, fined)
+        pu.deterred_until[fined] = w.t_week + 7
+        w.log.record(w, Kind.FINE, fined)
     if len(supported):
         pu.stress[supported] = np.maximum(pu.stress[supported] - p["support_first_relief"], 0.0)
         f = pu.family[supported]
         fam.trust[f] = np.minimum(fam.trust[f] + 0.05, 1.0)
 
 
-def exclude(m: SchoolExitModel, idx: np.ndarray) -> None:
+def exclude(w: World, idx: np.ndarray) -> None:
     """Permanent exclusion: to alternative provision if a place is free, else Section 19 after a delay."""
     if len(idx) == 0:
         return
-    n_ap = min(len(idx), max(ap_places_free(m), 0))
-    move(m, idx[:n_ap], Status.AP, Reason.PERMANENT_EXCLUSION, Reason.PERMANENT_EXCLUSION)
+    n_ap = min(len(idx), max(ap_places_free(w), 0))
+    move(w, idx[:n_ap], Status.AP, Reason.PERMANENT_EXCLUSION, Reason.PERMANENT_EXCLUSION)
     waiting = idx[n_ap:]
-    move(m, waiting, Status.S19, Reason.PERMANENT_EXCLUSION, Reason.PERMANENT_EXCLUSION)
-    m.pupils.s19_due_week[waiting] = m.t_week + round(m.p["s19_delay_weeks"])
+    move(w, waiting, Status.S19, Reason.PERMANENT_EXCLUSION, Reason.PERMANENT_EXCLUSION)
+    w.pupils.s19_due_week[waiting] = w.t_week + round(w.p["s19_delay_weeks"])
 
 
-def offrolling(m: SchoolExitModel) -> None:
+def offrolling(w: World) -> None:
     """Pressure on costly pupils in schools with a propensity to off-roll, and what families do."""
-    pu, p, fam = m.pupils, m.p, m.families
+    pu, p, fam = w.pupils, w.p, w.families
     idx = (pu.school_offroll > 0).nonzero()[0]  # on a secondary roll (special schools and the rest are 0)
     rate = pu.sessions_missed[idx] / np.maximum(pu.sessions_possible[idx], 1.0)
     cost = hazards.offroll_cost(rate, pu.suspensions[idx], pu.unmet_need[idx], pu.need_intensity[idx], pu.fsm[idx])
-    peak = tl.is_peak_pressure(pu.year_group[idx], m.week)
+    peak = tl.is_peak_pressure(pu.year_group[idx], w.week)
     h = hazards.pressure_hazard(pu.school_offroll[idx], peak, cost, p)
     if p["offroll_peak_excess"] != 1.0:  # lever: accountability reform shrinks the census-date spike
         off = p["offroll_pressure_offpeak"]
         h = np.where(peak, h * (off + p["offroll_peak_excess"] * (1.0 - off)), h)
-    hit = m.clocks["offroll"].advance(idx, h, pu.uid)
+    hit = w.clocks["offroll"].advance(idx, h, pu.uid)
     if len(hit) == 0:
         return
-    stream = m.streams["offroll_choice"]
-    u_form, u_comply, u_dest, u_more = stream.uniforms(pu.uid[hit], tuple(4 * m.t_week + k for k in range(4)))
+    stream = w.streams["offroll_choice"]
+    u_form, u_comply, u_dest, u_more = stream.uniforms(pu.uid[hit], tuple(4 * w.t_week + k for k in range(4)))
     form = hazards.choose_form(u_form, p)
     f = pu.family[hit]
     comply = u_comply < hazards.p_comply(fam.advocacy[f], fam.trust[f], p)
-    m.log.record(m, Kind.PRESSURE, hit, value=form.astype(np.float64))
+    w.log.record(w, Kind.PRESSURE, hit, value=form.astype(np.float64))
     fam.trust[f] = np.maximum(fam.trust[f] - 0.1, 0.0)
     prior = rate[np.searchsorted(idx, hit)]
 
     leaves = comply & ((form == Form.ULTIMATUM) | (form == Form.EHE_LETTER))
     to_ehe = leaves & ((form == Form.EHE_LETTER) | (u_dest < p["coerced_to_ehe_share"]))
-    if m.modifiers.ehe_consent_needed is not None:  # intervention: an LA consent review stops the push
-        stopped = to_ehe & m.modifiers.ehe_consent_needed[hit]
+    if w.modifiers.ehe_consent_needed is not None:  # intervention: an LA consent review stops the push
+        stopped = to_ehe & w.modifiers.ehe_consent_needed[hit]
         leaves, to_ehe = leaves & ~stopped, to_ehe & ~stopped
     to_unknown = leaves & ~to_ehe & (u_more < p["coerced_unknown_share"])
     to_school = leaves & ~to_ehe & ~to_unknown
-    move(m, hit[to_ehe], Status.EHE, Reason.COERCED_EHE, Reason.ELECTIVE_EHE, value=prior[to_ehe])
+    move(w, hit[to_ehe], Status.EHE, Reason.COERCED_EHE, Reason.ELECTIVE_EHE, value=prior[to_ehe])
     pu.ehe_route[hit[to_ehe]] = Route.COERCED
-    move(m, hit[to_unknown], Status.CME, Reason.OFFROLLED_UNKNOWN, Reason.UNEXPLAINED)
-    _transfer(m, hit[to_school], Reason.OFFROLLED_TRANSFER, Reason.TRANSFER, u_more[to_school])
+    move(w, hit[to_unknown], Status.CME, Reason.OFFROLLED_UNKNOWN, Reason.UNEXPLAINED)
+    _transfer(w, hit[to_school], Reason.OFFROLLED_TRANSFER, Reason.TRANSFER, u_more[to_school])
 
     managed = comply & (form == Form.MANAGED_MOVE)
     success = managed & (u_dest < p["p_managed_move_success"])
-    _transfer(m, hit[success], Reason.MANAGED_MOVE, Reason.MANAGED_MOVE, u_more[success])
+    _transfer(w, hit[success], Reason.MANAGED_MOVE, Reason.MANAGED_MOVE, u_more[success])
     failed = hit[managed & ~success]
     pu.stress[failed] = np.minimum(pu.stress[failed] + 0.1, 1.0)
 
     part_time = hit[form == Form.PART_TIME]
-    pu.part_time_until[part_time] = m.t_week + p["part_time_weeks"]
+    pu.part_time_until[part_time] = w.t_week + p["part_time_weeks"]
     pu.stress[part_time] = np.minimum(pu.stress[part_time] + 0.05, 1.0)
 
     refused = ~comply & (form == Form.ULTIMATUM) & (u_dest < p["p_ultimatum_exclusion"])
-    exclude(m, hit[refused])
+    exclude(w, hit[refused])
 
 
-def _transfer(m: SchoolExitModel, idx: np.ndarray, true: int, recorded: int, u: np.ndarray) -> None:
+def _transfer(w: World, idx: np.ndarray, true: int, recorded: int, u: np.ndarray) -> None:
     """Move pupils to another school. Where the LA has no other school of the phase, a managed move
     fails (the pupil stays) and a pushed-out pupil's destination is unknown."""
     if len(idx) == 0:
         return
-    school = choose_schools(m, idx, u, exclude=m.pupils.school[idx])
+    school = choose_schools(w, idx, u, exclude=w.pupils.school[idx])
     ok = school >= 0
-    move(m, idx[ok], Status.ON_ROLL, true, recorded, school=school[ok])
+    move(w, idx[ok], Status.ON_ROLL, true, recorded, school=school[ok])
     if true == Reason.OFFROLLED_TRANSFER:
-        move(m, idx[~ok], Status.CME, Reason.OFFROLLED_UNKNOWN, Reason.UNEXPLAINED)
+        move(w, idx[~ok], Status.CME, Reason.OFFROLLED_UNKNOWN, Reason.UNEXPLAINED)
 
 
-def ofsted(m: SchoolExitModel) -> None:
+def ofsted(w: World) -> None:
     """Flag secondary schools whose Y10-Y11 losses stand out; inspection may find off-rolling."""
-    pu, p, sc = m.pupils, m.p, m.schools
-    ev = m.log.year(m.year_index)
-    sec = m.school_ids[Phase.SECONDARY]
+    pu, p, sc = w.pupils, w.p, w.schools
+    ev = w.log.year(w.year_index)
+    sec = w.school_ids[Phase.SECONDARY]
     lost = (
         (ev["kind"] == Kind.MOVE)
         & (ev["from_status"] == Status.ON_ROLL)
@@ -197,7 +193,7 @@ def ofsted(m: SchoolExitModel) -> None:
     rate = losses / np.maximum(roll, 1)
     n_flag = max(1, round(p["ofsted_flag_share"] * len(sec)))
     flagged = sec[np.argsort(-rate, kind="stable")[:n_flag]]
-    rng = m.streams["ofsted"].generator(m.year_index)
+    rng = w.streams["ofsted"].generator(w.year_index)
     inspected = flagged[rng.random(len(flagged)) < p["p_inspection"]]
     offrolled = (ev["kind"] == Kind.MOVE) & np.isin(
         ev["true_reason"], (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER)
@@ -209,4 +205,4 @@ def ofsted(m: SchoolExitModel) -> None:
             sc.offroll_propensity[j] *= 1.0 - p["inspection_deterrence"]
             sc.scrutiny[j] = 1.0
             pu.school_offroll[pu.school == j] = sc.offroll_propensity[j]
-        m.inspections.append((m.year_index, int(j), found))
+        w.inspections.append((w.year_index, int(j), found))

@@ -26,7 +26,7 @@ def register(cls: type[Intervention]) -> type[Intervention]:
 
 def state(model, iv: Intervention) -> dict:
     """The intervention's own state in this model run (a dict; created on first use)."""
-    store = model.__dict__.setdefault("intervention_state", {})
+    store = model.intervention_state
     return store.setdefault(iv, {"gbp": {}, "units": {}})
 
 
@@ -59,7 +59,9 @@ class Intervention:
 
     def apply(self, model, strength: float) -> None:
         """Act on the model's arrays this week (phase 2, every week), with whole-array operations
-        and a random stream of the intervention's own (``model.streams["intervention:" + type]``)."""
+        and a random stream of the intervention's own (``model.streams["intervention:" + type]``).
+        ``model`` is the run's :class:`~simulation.model.world.World` (the Mesa model has the same
+        attributes)."""
 
     def conflict_keys(self) -> set[str]:
         """What two interventions may not both set in the same year."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .plots import OKABE_ITO, _finish, _pyplot
+from .plot_style import OKABE_ITO, _finish, _pyplot
 from .report import _CSS, _n, _table, load_results
 
 TABLES = ("fit", "posterior", "posterior_summary", "history")

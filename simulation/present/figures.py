@@ -1,6 +1,6 @@
 """Figures for research at scale: sensitivity indices with their noise, and LA small multiples.
 
-Same house style as :mod:`simulation.plots`: Okabe-Ito colours, labelled axes with units,
+Same house style as :mod:`simulation.present.plot_style`: Okabe-Ito colours, labelled axes with units,
 titles that say what is shown, PNG and SVG with a CSV of the plotted numbers beside them.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .plots import OKABE_ITO, _pyplot, _save
+from .plot_style import OKABE_ITO, _pyplot, _save
 
 KIND_COLOURS = {
     "uncertainty": OKABE_ITO["blue"],
@@ -184,7 +184,7 @@ def sweep_figures(exp, indices: pd.DataFrame, noise: pd.DataFrame, folder: Path)
 
 def plot_la_small_multiples(table: pd.DataFrame, metric: str, path_stem: Path) -> dict[str, Path]:
     """One small panel per LA: the metric by academic year (median over replicates, blue), England
-    in grey, every panel on the same scale. ``table`` is :func:`simulation.england.small_multiples_table`;
+    in grey, every panel on the same scale. ``table`` is :func:`simulation.research.england.small_multiples_table`;
     suppressed values (a count under 5) are gaps, marked ``<5``.
 
     The panels are drawn in one set of axes (153 matplotlib axes take minutes to lay out)."""

@@ -20,7 +20,7 @@ import pandas as pd
 
 from simulation.model.metrics import HEADLINE, HEADLINE_LABELS
 
-from . import plots
+from . import comparison_plots, plots
 
 REQUIRED = ("metrics", "years", "exit_routes", "ehcp_waits")
 OPTIONAL = ("averted_summary", "displacement_summary", "equality_summary", "cost_summary", "weeks")
@@ -96,7 +96,7 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
                 "forest",
                 "Effects on the headline measures",
                 "Paired differences from the baseline as % of the baseline mean, with 90% intervals.",
-                plots.plot_forest(metrics, fig_dir / "forest"),
+                comparison_plots.plot_forest(metrics, fig_dir / "forest"),
             )
         )
     out.append(
@@ -106,7 +106,7 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
             "Children leaving a school roll a year "
             "by route. Left: the recorded reason the statistics see. Right: the true reason the "
             "model knows (hatched: pushed out by a school).",
-            plots.plot_exit_routes(tables["exit_routes"], fig_dir / "exit_routes"),
+            comparison_plots.plot_exit_routes(tables["exit_routes"], fig_dir / "exit_routes"),
         )
     )
     if "averted_summary" in tables:
@@ -116,7 +116,7 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
                     f"waterfall_{scen}",
                     f"{scen}: averted, new and displaced exits",
                     "The same children matched across paired runs (children a year).",
-                    plots.plot_waterfall(
+                    comparison_plots.plot_waterfall(
                         tables["averted_summary"], tables["displacement_summary"], scen, fig_dir / f"waterfall_{scen}"
                     ),
                 )
@@ -126,7 +126,7 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
             "ehcp_waits",
             "Waiting for an EHC plan",
             "Share of new plans by weeks from request to plan; the dashed line is the 20-week legal limit.",
-            plots.plot_ehcp_waits(tables["ehcp_waits"], fig_dir / "ehcp_waits"),
+            comparison_plots.plot_ehcp_waits(tables["ehcp_waits"], fig_dir / "ehcp_waits"),
         )
     )
     if "equality_summary" in tables and len(tables["equality_summary"]):
@@ -135,7 +135,7 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
                 "equality",
                 "Who gains",
                 "Risk ratios of leaving a school roll (scenario over baseline) by group, with 90% bootstrap intervals.",
-                plots.plot_equality(tables["equality_summary"], fig_dir / "equality"),
+                comparison_plots.plot_equality(tables["equality_summary"], fig_dir / "equality"),
             )
         )
     if "weeks" in tables:
@@ -412,7 +412,7 @@ def scenario_catalogue(directory: str | Path) -> str:
     for path in files:
         s = load_scenario(path)
         if not s.interventions:
-            source = "registry defaults (`simulation/params.py`)"
+            source = "registry defaults (`simulation/model/params.py`)"
             if s.posterior:  # named from the repository root, as the other sources are
                 where = Path(os.path.relpath(s.posterior, Path(directory).resolve().parent)).as_posix()
                 source = f"calibrated posterior (`{where}`), registry defaults for the rest"

@@ -6,7 +6,7 @@
    an earlier posterior: a warm start that runs on with new settings); each later generation keeps
    the best ``epsilon_quantile`` share (the tolerance is the largest distance kept), resamples
    the rest from them and moves those by Metropolis-Hastings steps that must stay within the
-   tolerance (:mod:`simulation.abc_smc`);
+   tolerance (:mod:`simulation.research.abc_smc`);
 2. each proposal runs ``seeds`` times with fresh seeds; its value is the mean over seeds and its
    distance the RMS, over fitted targets, of (model - published) in half-widths of the range;
 3. every run goes through the run store, and every finished generation is written at once,
@@ -16,213 +16,48 @@
 
 Proposals, seeds and acceptance depend only on the configuration, so the posterior is the
 same on one core, a process pool or a Dask cluster.
+
+This module is the job and the SMC step; a run and its store key are in
+:mod:`.calibration_tasks`, the generation files in :mod:`.calibration_records`, and step 4 in
+:mod:`.calibration_checks`.
 """
 
 from __future__ import annotations
 
-import sys
 import time
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-
-from simulation.policy.posterior import summarise
 
 from . import abc_smc
+from .calibration_checks import _noise_pilot, _predictive, _predictive_tables, _scale_check, _tables
 from .calibration_config import Calibration
-from .executors import Task, run_tasks
+from .calibration_records import Generation, _read_generations, _stopped, _write_generation, equal_weights
+from .calibration_tasks import (
+    _SEED_SPACE,
+    CalibrationRun,
+    _evaluate,
+    _rng,
+    _say,
+    calibration_task,
+    gaussian_toy,
+    make_tasks,
+)
 
-_SEED_SPACE = 2**62
-
-
-@dataclass(frozen=True)
-class CalibrationRun:
-    """The argument of one calibration task."""
-
-    function: str | None
-    scenario: object
-    params: dict
-    seed: int
-    targets: tuple[tuple[str, str, int | None], ...]  # (id, metric, academic year or None)
-
-
-def calibration_task(run: CalibrationRun) -> dict[str, float]:
-    """One run: the value of every target (fit and validation), by target id."""
-    if run.function is not None:
-        from .experiment import resolve_function
-
-        out = resolve_function(run.function)(dict(run.params), run.seed)
-        return {tid: float(out.get(metric, np.nan)) for tid, metric, _ in run.targets}
-    from .runner import run as run_model
-
-    scen = run.scenario.with_(parameters={**run.scenario.parameters, **run.params})
-    years = run_model(scen, seed=run.seed).years
-    values = {}
-    for tid, metric, year in run.targets:
-        rows = years[years["academic_year"] == year] if year is not None else years
-        if len(rows) == 0:
-            rows = years
-        col = pd.to_numeric(rows[metric], errors="coerce") if metric in rows else pd.Series(dtype=float)
-        values[tid] = float(col.mean()) if col.notna().any() else np.nan
-    return values
-
-
-def gaussian_toy(params: dict, seed: int) -> dict[str, float]:
-    """A test problem with a known answer: ``y_i = x_i + N(0, 0.5)``. With a uniform prior and a
-    target y_i = 1 (range +/- 0.5), the ABC posterior of x_i centres on 1 with sd about 0.5."""
-    rng = np.random.default_rng([int(seed), 17])
-    return {f"y{i}": float(params[f"x{i}"] + 0.5 * rng.standard_normal()) for i in (1, 2)}
-
-
-# --- seeds and tasks ---------------------------------------------------------------------
-
-
-def _rng(cal: Calibration, generation: int, step: int) -> np.random.Generator:
-    """The random numbers of one step of one generation, whatever ran before or where."""
-    return np.random.default_rng([cal.seed, generation, step])
-
-
-def _params(cal: Calibration, theta: np.ndarray) -> dict:
-    return {
-        n: (round(float(v)) if is_int else float(v))
-        for n, v, is_int in zip(cal.prior.names, theta, cal.integer, strict=True)
-    }
-
-
-def _targets_arg(cal: Calibration) -> tuple:
-    out = []
-    for t in cal.targets.itertuples(index=False):
-        year = None if cal.function is not None or pd.isna(t.academic_year) else int(t.academic_year)
-        out.append((str(t.id), str(t.metric), year))
-    return tuple(out)
-
-
-def _model_id(cal: Calibration) -> dict:
-    return cal.identity()["model"]
-
-
-def make_tasks(cal: Calibration, thetas: np.ndarray, seeds: np.ndarray, scenario=None) -> list[Task]:
-    """One task per (proposal, seed); the key is a hash of what determines the run."""
-    from .store import code_version, sha256_json
-
-    scenario = scenario if scenario is not None else cal.scenario
-    model = {"function": cal.function} if cal.function else {"scenario": scenario.to_dict()}
-    targets = _targets_arg(cal)
-    version = code_version()
-    tasks = []
-    for theta, row in zip(thetas, seeds, strict=True):
-        params = _params(cal, theta) if theta is not None else {}
-        for seed in row:
-            key = "cal-" + sha256_json({"model": model, "params": params, "seed": int(seed), "v": version})[:24]
-            tasks.append(
-                Task(key, calibration_task, CalibrationRun(cal.function, scenario, params, int(seed), targets))
-            )
-    return tasks
-
-
-def _values(store, tasks: list[Task], n: int, seeds: int, ids) -> np.ndarray:
-    """(proposals, seeds, targets) values from the store; NaN for a failed run."""
-    done = store.done_keys()
-    out = np.full((n * seeds, len(ids)), np.nan)
-    for i, task in enumerate(tasks):
-        if task.key in done:
-            v = store.load(task.key)["value"]
-            out[i] = [v.get(tid, np.nan) for tid in ids]
-    return out.reshape(n, seeds, len(ids))
-
-
-# --- the job -----------------------------------------------------------------------------
-
-
-def equal_weights(n: int) -> np.ndarray:
-    """Replenishment ABC-SMC weighs every particle the same; the posterior file still carries weights."""
-    return np.full(n, 1.0 / n)
-
-
-@dataclass
-class Generation:
-    theta: np.ndarray
-    distances: np.ndarray
-    values: np.ndarray  # particles x targets (mean over seeds)
-    epsilon: float
-    proposals: int
-    runs: int
-    acceptance: float  # share of MCMC moves accepted (1 for the prior draws)
-    steps: int  # MCMC steps
-    evaluations: np.ndarray  # seed batches behind each particle's value (more than 1 only with reseed_kept)
-
-
-def _write_generation(out: Path, t: int, cal: Calibration, g: Generation) -> None:
-    from .store import write_json, write_table
-
-    df = pd.DataFrame(g.theta, columns=list(cal.prior.names))
-    df.insert(0, "evaluations", g.evaluations)
-    df.insert(0, "distance", g.distances)
-    df.insert(0, "weight", equal_weights(len(df)))
-    df.insert(0, "particle", np.arange(len(df)))
-    vals = pd.DataFrame(g.values, columns=[f"value:{i}" for i in cal.targets["id"]])
-    write_table(pd.concat([df, vals], axis=1), out / "generations", f"gen_{t:02d}")
-    meta = {
-        "epsilon": g.epsilon,
-        "proposals": g.proposals,
-        "runs": g.runs,
-        "acceptance": g.acceptance,
-        "steps": g.steps,
-    }
-    write_json(meta, out / "generations" / f"gen_{t:02d}.json")
-
-
-def _read_generations(out: Path, cal: Calibration) -> list[Generation]:
-    import json
-
-    gens = []
-    t = 0
-    while (out / "generations" / f"gen_{t:02d}.json").is_file():
-        df = pd.read_parquet(out / "generations" / f"gen_{t:02d}.parquet")
-        meta = json.loads((out / "generations" / f"gen_{t:02d}.json").read_text())
-        cols = [f"value:{i}" for i in cal.targets["id"]]
-        gens.append(
-            Generation(
-                df[list(cal.prior.names)].to_numpy(float),
-                df["distance"].to_numpy(float),
-                df[cols].to_numpy(float),
-                float(meta["epsilon"]),
-                int(meta["proposals"]),
-                int(meta["runs"]),
-                float(meta["acceptance"]),
-                int(meta["steps"]),
-                df["evaluations"].to_numpy(np.int64) if "evaluations" in df else np.ones(len(df), np.int64),
-            )
-        )
-        t += 1
-    return gens
-
-
-def _stopped(gens: list[Generation], cal: Calibration) -> list[Generation]:
-    """The generations a job with these stopping rules would have kept: a resumed job whose
-    rules were tightened ends where a fresh one would have (the later files stay on disk)."""
-    gens = gens[: cal.generations]
-    for t in range(2, len(gens)):
-        if gens[t - 1].acceptance < cal.min_acceptance:
-            return gens[:t]
-    return gens
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _evaluate(cal, theta, seeds, executor, store) -> np.ndarray:
-    """Mean over seeds of every target's value, per proposal (NaN if every seed failed)."""
-    tasks = make_tasks(cal, theta, seeds)
-    run_tasks(tasks, executor, store=store, progress=False)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all seeds of a proposal failed: NaN, rejected
-        return np.nanmean(_values(store, tasks, len(theta), cal.seeds, list(cal.targets["id"])), axis=1)
+# Moved to their own modules, still named from here: experiment and calibration files refer to
+# ``simulation.research.calibration:gaussian_toy``, and tests and scripts import the rest from here.
+__all__ = [
+    "CalibrationRun",
+    "Generation",
+    "calibration_task",
+    "equal_weights",
+    "gaussian_toy",
+    "make_tasks",
+    "run_calibration",
+    "walk_scale",
+]
 
 
 def _first_generation(cal, executor, store, fit, runs_left) -> Generation | None:
@@ -440,182 +275,3 @@ def _start_from_record(cal: Calibration) -> dict | None:
 def _z(cal: Calibration, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     t = cal.targets.iloc[idx]
     return abc_smc.standardised_residuals(values[:, idx], *(t[c].to_numpy(float) for c in ("value", "low", "high")))
-
-
-def _run_each(cal, thetas, seeds, executor, store, progress, what: str, scenario=None) -> np.ndarray:
-    """One run per row (``None``: the scenario's own parameters), with a progress line:
-    the values as (runs, targets)."""
-    tasks = make_tasks(cal, thetas, seeds, scenario=scenario)
-    if progress:
-        _say(f"{what}: {len(tasks)} runs")
-    run_tasks(tasks, executor, store=store, progress=progress, desc=what)
-    return _values(store, tasks, len(tasks), 1, list(cal.targets["id"]))[:, 0, :]
-
-
-def _noise_pilot(cal: Calibration, executor, store, progress) -> pd.DataFrame:
-    """Each statistic's simulation noise: its standard deviation over ``noise_runs`` seeds at the
-    scenario's parameters, divided by sqrt(seeds) for a particle's mean. Rare-event ratios (an
-    exclusion rate ratio from 26 exclusions a year at quarter scale) move by several published
-    half-widths from seed to seed; without this the fit rewards parameter sets for lucky draws."""
-    n = cal.noise_runs
-    if n < 2:
-        sd = np.zeros(len(cal.targets))
-    else:
-        seeds = np.random.default_rng([cal.seed, 10**6 + 1]).integers(0, _SEED_SPACE, size=(n, 1))
-        at = [None] * n  # the scenario's parameters; a function model has none: the prior's centre
-        if cal.function is not None:
-            at = np.tile((cal.prior.low + cal.prior.high) / 2, (n, 1))
-        values = _run_each(cal, at, seeds, executor, store, progress, "noise pilot")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            sd = np.nanstd(values, axis=0, ddof=1)
-    sd = np.nan_to_num(sd, nan=0.0)
-    t = cal.targets
-    return pd.DataFrame(
-        {
-            "id": t["id"],
-            "role": t["role"],
-            "runs": n,
-            "sd_one_run": sd,
-            "sd_of_particle_mean": sd / np.sqrt(cal.seeds),
-            "published_halfwidth": ((t["high"] - t["low"]) / 2).to_numpy(float),
-        }
-    )
-
-
-def _predictive(cal: Calibration, final: Generation, generation: int, executor, store, progress) -> np.ndarray:
-    """Posterior-predictive values (draws x targets): particles by weight, one fresh seed each
-    (seeds named by the final generation, so they are fresh for every posterior).
-
-    They run at ``predictive_scale``: the fit may run small to save time, but the predictive is
-    what a scenario at that scale would report. A rate from a few events cannot be judged small:
-    at quarter scale the LA has about 10 tribunal hearings a year, so a year's win rate is 90%
-    or 100%, never inside the published 96-99%."""
-    return _predictive_at(cal, final, generation, executor, store, progress, cal.predictive_scale)
-
-
-def _predictive_at(cal, final, generation, executor, store, progress, scale) -> np.ndarray:
-    """The posterior-predictive runs at one scale: the same draws and seeds at any scale."""
-    n = cal.predictive
-    if n == 0:
-        return np.empty((0, len(cal.targets)))
-    rng = np.random.default_rng([cal.seed, 10**6, generation])
-    w = equal_weights(len(final.theta))
-    idx = rng.choice(len(final.theta), size=n, p=w / w.sum())
-    seeds = rng.integers(0, _SEED_SPACE, size=(n, 1))
-    scenario = None if scale is None else cal.scenario.with_(scale=scale)
-    what = "posterior predictive" + ("" if scale is None else f" at scale {scale:g}")
-    return _run_each(cal, final.theta[idx], seeds, executor, store, progress, what, scenario=scenario)
-
-
-def _predictive_tables(cal, final, generation, executor, store, progress, headline: np.ndarray) -> pd.DataFrame:
-    """Every posterior-predictive run, by scale: the headline scale's runs and, when that is not
-    the calibration's own, the same draws and seeds at the calibration scale too (cheap), so that
-    a test can check the committed posterior at the small scale it was fitted at."""
-    own = None if cal.scenario is None else cal.scenario.scale
-    parts = [(cal.predictive_scale, headline)]
-    if own != cal.predictive_scale and len(headline):
-        parts.append((own, _predictive_at(cal, final, generation, executor, store, progress, own)))
-    frames = []
-    for scale, values in parts:
-        df = pd.DataFrame(values, columns=list(cal.targets["id"]))
-        df.insert(0, "scale", scale)
-        df.insert(0, "draw", np.arange(len(df)))
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _scale_check(cal: Calibration, executor, store, progress) -> pd.DataFrame:
-    """At the scenario's parameters: the calibration scale against a larger one, same seeds, per
-    target; a bias shows as a difference large against its standard error."""
-    big, n = cal.scale_check
-    seeds = np.arange(n).reshape(-1, 1) + cal.seed
-    rows = {}
-    for label, scale in (("calibration_scale", cal.scenario.scale), ("larger_scale", big)):
-        scen = cal.scenario.with_(scale=scale)
-        what = f"scale check at scale {scale:g}"
-        rows[label] = _run_each(cal, [None] * n, seeds, executor, store, progress, what, scenario=scen)
-    small, large = rows["calibration_scale"], rows["larger_scale"]
-    t = cal.targets
-    diff = np.nanmean(small, 0) - np.nanmean(large, 0)
-    se = np.sqrt(np.nanvar(small, 0, ddof=1) / n + np.nanvar(large, 0, ddof=1) / n)
-    half = (t["high"] - t["low"]).to_numpy(float) / 2
-    return pd.DataFrame(
-        {
-            "id": t["id"],
-            "metric": t["metric"],
-            "role": t["role"],
-            "scale": cal.scenario.scale,
-            "larger_scale": big,
-            "seeds": n,
-            "mean_at_scale": np.nanmean(small, 0),
-            "mean_at_larger_scale": np.nanmean(large, 0),
-            "difference": diff,
-            "difference_se": se,
-            "difference_over_halfwidth": diff / half,
-            "z": diff / np.where(se > 0, se, np.nan),
-        }
-    )
-
-
-def _tables(cal, gens, final, predictive, every_draw, scale_check) -> dict[str, pd.DataFrame]:
-    names = list(cal.prior.names)
-    posterior = pd.DataFrame(final.theta, columns=names)
-    posterior.insert(0, "distance", final.distances)
-    posterior.insert(0, "weight", equal_weights(len(posterior)))
-    posterior.insert(0, "particle", np.arange(len(posterior)))
-    summary = summarise(
-        names,
-        final.theta,
-        equal_weights(len(final.theta)),
-        cal.prior.low,
-        cal.prior.high,
-        start=gens[0].theta if cal.start_from is not None else None,  # warm start: did the fit narrow it?
-    )
-    history = pd.DataFrame(
-        [
-            {
-                "generation": t,
-                "epsilon": g.epsilon,
-                "particles": len(g.theta),
-                "distinct_particles": len(np.unique(g.theta, axis=0)),
-                "mcmc_steps": g.steps,
-                "proposals": g.proposals,
-                "runs": g.runs,
-                "move_acceptance": g.acceptance,
-                "median_distance": float(np.median(g.distances)),
-            }
-            for t, g in enumerate(gens)
-        ]
-    )
-    t = cal.targets
-    rows = []
-    for j, row in enumerate(t.itertuples(index=False)):
-        v = predictive[:, j] if len(predictive) else np.array([])
-        v = v[np.isfinite(v)]
-        med, p5, p95 = np.percentile(v, [50, 5, 95]) if len(v) else (np.nan,) * 3
-        in_range = bool(row.low <= med <= row.high) if np.isfinite(med) else False
-        rows.append(
-            {
-                "id": row.id,
-                "role": row.role,
-                "metric": row.metric,
-                "value": row.value,
-                "low": row.low,
-                "high": row.high,
-                "predictive_median": med,
-                "predictive_p5": p5,
-                "predictive_p95": p95,
-                "in_range": in_range,
-                "n_runs": len(v),
-                "scale": cal.predictive_scale,
-                "unit": row.unit,
-                "period": row.period,
-            }
-        )
-    tables = {"posterior": posterior, "posterior_summary": summary, "history": history, "fit": pd.DataFrame(rows)}
-    if len(predictive):
-        tables["predictive"] = every_draw
-    if scale_check is not None:
-        tables["scale_check"] = scale_check
-    return tables

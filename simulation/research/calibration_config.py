@@ -26,7 +26,7 @@ A calibration is a TOML file (see ``calibration/config.toml``)::
     years = 2
     burn_in = 1
     # ... or any function (params: dict, seed: int) -> dict of target metrics:
-    # function = "simulation.calibration:gaussian_toy"
+    # function = "simulation.research.calibration:gaussian_toy"
 
     [parameters]
     names = ["absence_base", ...]    # uncertainty parameters fitted; the rest keep the scenario's values

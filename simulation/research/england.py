@@ -5,7 +5,7 @@ The LA table is a CSV with one row per local authority (the packaged default is
 totals and published spreads; a user can pass their own file). Its columns are:
 
 - ``la`` (required, unique), ``name``, ``region``: identifiers;
-- any scalar field of :class:`~simulation.population.PopulationSpec` (``n_pupils``,
+- any scalar field of :class:`~simulation.model.population.PopulationSpec` (``n_pupils``,
   ``n_primary``, ``ehcp_share``, ...): the LA's population; missing fields keep the scenario's;
 - any registry parameter (``assessment_capacity``, ``special_places_ratio``, ...): an LA
   override on top of the scenario's parameters (EHCP timeliness enters this way, through

@@ -12,7 +12,7 @@ functions, to save the per-task overhead) and yield their outcomes as chunks fin
   extra). Dask reschedules the tasks of a lost worker; each task may also be retried.
 
 :func:`run_tasks` drives a job: it skips tasks whose run file is already in the
-:class:`~simulation.store.RunStore`, writes each finished run (or its traceback) to the store
+:class:`~simulation.research.store.RunStore`, writes each finished run (or its traceback) to the store
 as it arrives, and shows progress (runs done, failures, ETA). A task that raises is an
 outcome with an error, never the end of the job.
 """

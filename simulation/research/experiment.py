@@ -16,7 +16,7 @@ An experiment is a TOML file (see ``experiments/``)::
     years = 3
     burn_in = 1
     # ... or any function (params: dict, seed: int) -> dict of outputs:
-    # function = "simulation.sensitivity:ishigami"
+    # function = "simulation.research.sensitivity:ishigami"
 
     [parameters]
     kinds = ["uncertainty", "lever"]   # every registry parameter of these kinds

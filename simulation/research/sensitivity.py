@@ -2,7 +2,7 @@
 
 ``school-exit sweep EXPERIMENT.toml --out DIR`` calls :func:`run_sweep`:
 
-1. load and check the experiment (:mod:`simulation.experiment`); sample the design;
+1. load and check the experiment (:mod:`simulation.research.experiment`); sample the design;
    check every point; nothing is written before this passes;
 2. run every (point, seed) and the base-point noise runs through the run store, on any
    executor (a killed sweep resumes where it stopped);

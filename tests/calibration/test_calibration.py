@@ -265,7 +265,7 @@ def test_a_function_model_has_no_predictive_scale(toy_config):
 
 
 def test_the_predictive_runs_at_its_own_scale(tmp_path, monkeypatch):
-    from simulation.research import calibration as calmod
+    from simulation.research import calibration_checks as calmod
 
     seen = {}
 

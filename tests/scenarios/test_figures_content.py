@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.present import plots
+from simulation.model.metrics import HEADLINE, HEADLINE_LABELS
+from simulation.present import comparison_plots, plots
+from simulation.present.plot_style import OKABE_ITO
 
-SAFE = {mcolors.to_hex(c) for c in plots.OKABE_ITO.values()}
+SAFE = {mcolors.to_hex(c) for c in OKABE_ITO.values()}
 
 
 def _files_exist(paths: dict) -> pd.DataFrame:
@@ -45,18 +47,18 @@ def test_fan_chart_by_academic_year(comparison, out):
 
 
 def test_forest_plot_of_paired_effects(comparison, out):
-    paths = plots.plot_forest(comparison["metrics"], out / "forest")
+    paths = comparison_plots.plot_forest(comparison["metrics"], out / "forest")
     data = _files_exist(paths)
     ax = paths["figure"].axes[0]
     assert "% of the baseline" in ax.get_xlabel() and "Effect of each scenario" in ax.get_title(loc="left")
     assert len(ax.containers) == 2  # an error-bar series per policy scenario
-    assert [t.get_text() for t in ax.get_yticklabels()] == [plots.HEADLINE_LABELS[m][0] for m in plots.HEADLINE]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [HEADLINE_LABELS[m][0] for m in HEADLINE]
     ok = data.dropna(subset=["lo_pct", "hi_pct"])
     assert (ok["lo_pct"] <= ok["diff_pct"] + 1e-9).all() and (ok["diff_pct"] <= ok["hi_pct"] + 1e-9).all()
 
 
 def test_exit_routes_recorded_against_true(comparison, out):
-    paths = plots.plot_exit_routes(comparison["exit_routes"], out / "routes")
+    paths = comparison_plots.plot_exit_routes(comparison["exit_routes"], out / "routes")
     data = _files_exist(paths)
     left, right = paths["figure"].axes
     assert (
@@ -79,7 +81,7 @@ def test_exit_routes_recorded_against_true(comparison, out):
 
 
 def test_waterfall_of_averted_and_displaced(comparison, out):
-    paths = plots.plot_waterfall(
+    paths = comparison_plots.plot_waterfall(
         comparison["averted_summary"], comparison["displacement_summary"], "support", out / "waterfall"
     )
     data = _files_exist(paths)
@@ -94,7 +96,7 @@ def test_waterfall_of_averted_and_displaced(comparison, out):
 
 
 def test_ehcp_waiting_time_distribution(comparison, out):
-    paths = plots.plot_ehcp_waits(comparison["ehcp_waits"], out / "waits")
+    paths = comparison_plots.plot_ehcp_waits(comparison["ehcp_waits"], out / "waits")
     data = _files_exist(paths)
     ax = paths["figure"].axes[0]
     assert ax.get_xlabel().startswith("Weeks from request to plan") and "%" in ax.get_ylabel()
@@ -108,7 +110,7 @@ def test_ehcp_waiting_time_distribution(comparison, out):
 
 
 def test_equality_risk_ratios(comparison, out):
-    paths = plots.plot_equality(comparison["equality_summary"], out / "equality")
+    paths = comparison_plots.plot_equality(comparison["equality_summary"], out / "equality")
     data = _files_exist(paths)
     ax = paths["figure"].axes[0]
     assert ax.get_xscale() == "log" and "Risk ratio" in ax.get_xlabel()
@@ -123,4 +125,4 @@ def test_figures_refuse_tables_without_their_columns(out):
     with pytest.raises(ValueError, match="years table: missing columns"):
         plots.plot_fan(pd.DataFrame({"scenario": ["a"]}), "exits_per_1000", out / "bad")
     with pytest.raises(ValueError, match="no rows"):
-        plots.plot_ehcp_waits(pd.DataFrame(columns=["scenario", "wait_weeks", "plans"]), out / "bad")
+        comparison_plots.plot_ehcp_waits(pd.DataFrame(columns=["scenario", "wait_weeks", "plans"]), out / "bad")

@@ -2,7 +2,7 @@
 
 School distress (EBSA) has hysteresis: a pupil enters above ``s_on`` and recovers
 only below ``s_off``, which makes severe absence sticky as it is in the data. Illness
-spells (drawn in ``model._attendance``) add to the share computed here.
+spells (drawn in :func:`simulation.model.pupil_phases.attendance`) add to the share computed here.
 """
 
 from __future__ import annotations
