@@ -4,9 +4,10 @@ The targets live in ``data/england_targets.csv`` (one row per published figure:
 ``id, metric, value, low, high, unit, period, source, url, notes``). ``metric`` names
 a column of the ``years`` (or ``summary``) table, so a comparison is a lookup.
 
-A model value is *in range* when it lies in ``[low, high]``; *within 1.5x* when it
-lies in ``[value / 1.5, value * 1.5]``; otherwise a *MISS*. A metric the table does
-not have (or has only as missing values) is *not modelled*.
+A model value is *in range* when it lies in ``[low, high]``, else *BELOW* or *ABOVE* the
+range; ``off_by_pct`` says how far, from the nearest end of the range, in % of the published
+value (0 in range). Only "in range" is a fit: there is no "nearly". A metric the table does not
+have (or has only as missing values) is *not modelled*.
 """
 
 from __future__ import annotations
@@ -32,11 +33,10 @@ TARGET_COLUMNS = [
 ]
 
 IN_RANGE = "in range"
-WITHIN = "within 1.5x"
-MISS = "MISS"
+BELOW = "BELOW range"
+ABOVE = "ABOVE range"
 NOT_MODELLED = "not modelled"
-STATUSES = (IN_RANGE, WITHIN, MISS, NOT_MODELLED)
-FACTOR = 1.5
+STATUSES = (IN_RANGE, BELOW, ABOVE, NOT_MODELLED)
 
 COMPARISON_COLUMNS = [
     "id",
@@ -49,6 +49,7 @@ COMPARISON_COLUMNS = [
     "model_p95",
     "n_rows",
     "status",
+    "off_by_pct",
     "unit",
     "period",
 ]
@@ -71,11 +72,19 @@ def load_targets(path: str | Path | None = None) -> pd.DataFrame:
 def status_of(model: float, value: float, low: float, high: float) -> str:
     if model is None or not np.isfinite(model):
         return NOT_MODELLED
-    if low <= model <= high:
-        return IN_RANGE
-    if value / FACTOR <= model <= value * FACTOR:
-        return WITHIN
-    return MISS
+    if model < low:
+        return BELOW
+    if model > high:
+        return ABOVE
+    return IN_RANGE
+
+
+def off_by_pct(model: float, value: float, low: float, high: float) -> float:
+    """Distance from the nearest end of the range in % of the published value (negative below)."""
+    if model is None or not np.isfinite(model):
+        return float("nan")
+    gap = min(model - low, 0.0) + max(model - high, 0.0)
+    return 100.0 * gap / abs(value) if value else float("nan")
 
 
 def compare_to_targets(years_or_summary: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -114,6 +123,7 @@ def compare_to_targets(years_or_summary: pd.DataFrame, targets: pd.DataFrame | N
                 "model_p95": p95,
                 "n_rows": len(vals),
                 "status": status_of(mean, float(t.value), float(t.low), float(t.high)),
+                "off_by_pct": off_by_pct(mean, float(t.value), float(t.low), float(t.high)),
                 "unit": t.unit,
                 "period": t.period,
             }
@@ -122,12 +132,13 @@ def compare_to_targets(years_or_summary: pd.DataFrame, targets: pd.DataFrame | N
 
 
 def count_line(comparison: pd.DataFrame) -> str:
-    """One line: ``14 of 20 targets in range, 4 within 1.5x, 2 missed`` (and any not modelled)."""
+    """One line: ``14 of 20 targets in range; 6 out of range (4 below, 2 above)`` (and any not modelled)."""
     counts = comparison["status"].value_counts()
     n = len(comparison)
+    below, above = counts.get(BELOW, 0), counts.get(ABOVE, 0)
     line = (
-        f"{counts.get(IN_RANGE, 0)} of {n} targets in range, "
-        f"{counts.get(WITHIN, 0)} within {FACTOR:g}x, {counts.get(MISS, 0)} missed"
+        f"{counts.get(IN_RANGE, 0)} of {n} targets in range; "
+        f"{below + above} out of range ({below} below, {above} above)"
     )
     if counts.get(NOT_MODELLED, 0):
         line += f", {counts[NOT_MODELLED]} not modelled"
@@ -182,6 +193,7 @@ def format_table(
             "model_p5",
             "model_p95",
             "status",
+            "off_by_pct",
         ]
         columns = key if set(key) <= set(df.columns) else list(df.columns)
     headers = {
@@ -189,6 +201,7 @@ def format_table(
         "model_mean": "model",
         "model_p5": "p5",
         "model_p95": "p95",
+        "off_by_pct": "off by %",
         **(headers or {}),
     }
     cells: list[list[str]] = []

@@ -39,6 +39,7 @@ CLOCKS = (
     "complaint",
     "work",
     "move",
+    "holiday",
 )
 
 

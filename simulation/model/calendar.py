@@ -36,6 +36,11 @@ def calendar(w: World) -> None:
         roll_over(w)
     if w.week == 0:
         pu = w.pupils
+        if w.t_week > 0:  # last year's absence, for statistics defined on the year before an exit
+            possible = pu.sessions_possible
+            pu.prior_year_absence[:] = np.where(
+                possible >= 1, pu.sessions_missed / np.maximum(possible, 1.0), np.float32(-1.0)
+            )
         for name in _YEARLY_COUNTERS:
             pu.columns[name][:] = 0
         pu.suspensions[:] = 0

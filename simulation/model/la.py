@@ -237,7 +237,7 @@ def _placements(w: World, out: np.ndarray) -> None:
     refusing = due[refuse]
     steer = (u_steer[refuse] < p["p_la_steers_ehe"]) & (pu.status[refusing] != Status.EHE)
     steered = refusing[steer]
-    move(w, steered, Status.EHE, Reason.LA_STEERED_EHE, Reason.ELECTIVE_EHE)
+    move(w, steered, Status.EHE, Reason.LA_STEERED_EHE, Reason.ELECTIVE_EHE, value=w.pupils.prior_year_absence[steered])
     pu.ehe_route[steered] = Route.COERCED
     pu.place_due_week[refusing[~steer]] = t + 4  # the others who refused: offered again in 4 weeks
     accept = due[~refuse]

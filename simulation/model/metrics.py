@@ -52,10 +52,21 @@ METRICS: dict[str, tuple[str, str]] = {
     ),
     "ehe_census_ehcp_pct": ("% of children in EHE", "with an EHC plan, of children in EHE on the autumn census day"),
     "ehe_y10_11_pct": ("% of EHE entrants", "entrants to home education in Years 10 and 11"),
+    "ehe_census_y10_11_pct": (
+        "% of children in EHE",
+        "in Years 10 and 11, of children in EHE on the autumn census day",
+    ),
     "ehe_entrants_prior_absence_pct": (
         "% of EHE entrants",
-        "entrants persistently absent (10%+) in the year before leaving",
+        "entrants persistently absent (10%+) in the previous academic year, of entrants with a record of it",
     ),
+    "fines_per_100": (
+        "per 100 pupils",
+        "penalty notices for absence in the year per 100 pupils on roll (January census)",
+    ),
+    "fines_holiday_pct": ("% of penalty notices", "penalty notices issued for a term-time holiday"),
+    "fined_children_pct": ("% of pupils", "pupils on roll whose parents received a penalty notice in the year"),
+    "prosecutions_per_10000": ("per 10,000 pupils", "attendance prosecutions past the notice cap in the year"),
     "unexplained_exit_cohort_pct": (
         "% of a Year 7 cohort",
         "synthetic cohort: at least one unexplained exit by the end of Y11 at this year's rates by year group",

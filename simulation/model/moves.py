@@ -248,6 +248,14 @@ def refresh_constants(w: World, slots: np.ndarray | slice = slice(None)) -> None
         p["absence_mult_sen"],
     )
     pu.illness_hazard[slots] = pu.base_absence[slots] * np.float32(p["illness_spell_rate"] / p["absence_base"])
+    # Term-time holidays are a week away now and then, out of the same steady budget: each pupil's
+    # mean absence is unchanged (absence_base was fitted to absence that includes holidays). They are
+    # a stream of their own only under the 2024 framework, which fines them as their own type.
+    holiday_share = np.float32(
+        min(p["holiday_hazard"] / p["absence_base"], 0.9) if p["penalty_notice_framework"] else 0.0
+    )
+    pu.holiday_hazard[slots] = pu.base_absence[slots] * holiday_share
+    pu.base_absence[slots] *= np.float32(1.0) - holiday_share
     pu.behaviour_base[slots] = pu.behaviour_frailty[slots] * behaviour_static_risk(
         pu.fsm[slots], pu.sen[slots], pu.need[slots], pu.year_group[slots] >= 7, p
     )

@@ -206,6 +206,7 @@ class Observer:
             "population": np.count_nonzero(pu.status != Status.LEFT),
             "ehe": np.count_nonzero(pu.status == Status.EHE),
             "ehe_by_sen": np.bincount(pu.sen[pu.status == Status.EHE], minlength=3),
+            "ehe_y10_11": np.count_nonzero((pu.status == Status.EHE) & (pu.year_group >= 10)),
             "cme": np.count_nonzero(pu.status == Status.CME),
             "on_roll": np.count_nonzero(on_roll),
             "by_sen": np.bincount(pu.sen[on_roll], minlength=3),
@@ -299,7 +300,16 @@ def compute_year(w: World, ev: dict, census: dict, start_ehe, start_cme) -> dict
     r["ehe_census_sen_support_pct"] = _pct(autumn["ehe_by_sen"][SEN.SUPPORT], autumn["ehe"])
     r["ehe_census_ehcp_pct"] = _pct(autumn["ehe_by_sen"][SEN.EHCP], autumn["ehe"])
     r["ehe_y10_11_pct"] = _pct(np.count_nonzero(ehe_in & (ev["year_group"] >= 10)), n_in)
-    r["ehe_entrants_prior_absence_pct"] = _pct(np.count_nonzero(ehe_in & (ev["value"] >= 0.1)), n_in)
+    r["ehe_census_y10_11_pct"] = _pct(autumn["ehe_y10_11"], autumn["ehe"])
+    known = ehe_in & (ev["value"] >= 0)  # children with a full school year before the exit
+    r["ehe_entrants_prior_absence_pct"] = _pct(np.count_nonzero(known & (ev["value"] >= 0.1)), np.count_nonzero(known))
+
+    # Penalty notices (national framework from August 2024) and prosecutions past the cap
+    notices = kind == Kind.FINE
+    r["fines_per_100"] = _pct(np.count_nonzero(notices), on_roll)
+    r["fines_holiday_pct"] = _pct(np.count_nonzero(notices & (ev["value"] == 1)), np.count_nonzero(notices))
+    r["fined_children_pct"] = _pct(len(np.unique(ev["uid"][notices])), on_roll)
+    r["prosecutions_per_10000"] = 100.0 * _pct(np.count_nonzero(kind == Kind.PROSECUTION), on_roll)
 
     # Unexplained exits: off a school roll to anywhere but a school or a recorded move; PEX excluded
     unexplained = (

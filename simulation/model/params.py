@@ -136,11 +136,37 @@ _PARAMS: list[Param] = [
     _p("fines_first_share", 0.5, 0.0, 1.0, "share of schools", L, A,
        "Share of schools with a fines-first (not support-first) attendance policy."),
     _p("p_fine", 0.5, 0.1, 0.8, "probability per half term", L, A + " (MECHANISMS p_fine)",
-       "Chance a persistently absent pupil's family is fined at a half-term review (fines-first)."),
+       "Chance a persistently absent pupil's family is fined at a half-term review (fines-first), "
+       "under the rule before the 2024 framework (penalty_notice_framework = 0)."),
+    _p("penalty_notice_framework", 0, 0, 1, "switch", L,
+       "DfE, Working together to improve school attendance (2024): national framework for penalty notices; "
+       "0 keeps the earlier half-term rule the committed posterior was fitted with",
+       "1: penalty notices follow the 2024 national framework (10 unauthorised sessions in 10 school weeks, "
+       "term-time holidays as their own stream, at most 2 notices per child in 3 years).", integer=True),
+    _p("p_notice_attendance", 0.25, 0.05, 0.8, "probability per half term", L,
+       "fit to DfE 2022/23: 11% of 398,800 penalty notices not for holidays (about 0.6 per 100 pupils)",
+       "Under the 2024 framework: chance a fines-first school's case (not a holiday) ends in a notice."),
     _p("fine_deterrence", 0.2, 0.0, 0.4, "share", U, A + " (MECHANISMS d_fine)",
        "Cut in discretionary absence in the half term after a fine."),
     _p("fine_trust_loss", 0.15, 0.05, 0.3, "trust (0-1)", U, A + " (MECHANISMS dtau_fine)",
        "Loss of family trust in the school after a fine."),
+    _p("unauthorised_absence_share", 0.5, 0.3, 0.7, "share", U,
+       "DfE pupil absence 2023/24: unauthorised about 2.3 of 7.1% of sessions, about 0.3 of it holidays; "
+       "the share of non-illness absence left unauthorised: " + A,
+       "Share of steady and stress-driven absence (not illness spells) that is unauthorised."),
+    _p("holiday_hazard", 0.0035, 0.001, 0.008, "per term week", U,
+       "order of DfE's unauthorised family-holiday absence (about 0.3% of sessions); " + A,
+       "Weekly hazard of a term-time holiday (a week away) for a pupil of average steady absence; "
+       "carved out of the steady share, so overall absence is unchanged."),
+    _p("p_notice_holiday", 0.32, 0.05, 0.9, "probability", U,
+       "fit to DfE 2022/23: 398,800 penalty notices, 89% for term-time holidays (about 4.7 per 100 pupils)",
+       "Chance a term-time holiday over the 2024 threshold (10 unauthorised sessions in 10 school weeks) "
+       "ends in a penalty notice."),
+    _p("holiday_fine_trust_loss", 0.03, 0.0, 0.15, "trust (0-1)", U, A,
+       "Loss of family trust in the school after a holiday penalty notice (no stress on the child)."),
+    _p("p_prosecution", 0.05, 0.0, 0.3, "probability", U,
+       "DfE national framework 2024: after two notices in 3 years, other action such as prosecution; rate " + A,
+       "Chance a case past the notice cap is prosecuted (effects as a notice's)."),
     # --- suspensions and exclusions ----------------------------------------------------------------
     _p("suspension_hazard", 0.0004, 0.0001, 0.003, "per term week", U, "fit to DfE 11.31 suspensions per 100 pupils (2023/24)",
        "Base weekly suspension hazard (primary pupil, mean frailty, no risk factors)."),

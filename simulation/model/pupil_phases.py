@@ -100,11 +100,23 @@ def attendance(w: World) -> None:
         p["part_time_absence"],
         out=pu.absence,  # this week's share, computed in place
     )
+    on_roll = on_roll.astype(np.float32)
+    framework = p["penalty_notice_framework"]  # 2024: unauthorised absence and holidays count apart
+    if framework:
+        # Unauthorised: a share of the steady and stress-driven absence; illness spells are authorised.
+        unauthorised = q * np.float32(p["unauthorised_absence_share"])
     # Illness spells: short, random and common, they make persistent absence a matter of luck
     # for many pupils as well as of a high steady propensity (DfE: illness is half of all absence).
-    on_roll = on_roll.astype(np.float32)
     ill = w.clocks["illness"].advance_all(pu.illness_hazard * on_roll, pu.uid)
     q[ill] = np.minimum(q[ill] + np.float32(p["illness_spell_absence"]), 1.0)
+    if framework:
+        # A term-time holiday: the whole week away, unauthorised.
+        away = w.clocks["holiday"].advance_all(pu.holiday_hazard * on_roll, pu.uid)
+        q[away] = 1.0
+        unauthorised[away] = 1.0
+        pu.holiday_week[away] = t
+        unauthorised *= on_roll
+        pu.half_term_unauth[:] += unauthorised
     missed = q * on_roll
     pu.sessions_possible[:] += on_roll
     pu.sessions_missed[:] += missed
@@ -138,12 +150,7 @@ def family_decisions(w: World) -> None:
         return
     share_genuine = pu.genuine_ehe_hazard[who] / np.maximum(hazard[who], 1e-12)
     u = w.streams["ehe_route"].uniform(pu.uid[who], w.t_week)
-    prior = np.divide(
-        pu.sessions_missed[who],
-        pu.sessions_possible[who],
-        out=np.zeros(len(who), np.float32),
-        where=pu.sessions_possible[who] > 0,
-    )
+    prior = pu.prior_year_absence[who]  # the published statistic looks at the year before the exit
     is_genuine = u < share_genuine
     for mask, route, reason in (
         (is_genuine, Route.GENUINE, Reason.GENUINE_EHE),

@@ -53,7 +53,10 @@ DETERRENCE_DECAY = 0.2  # assumption
 def responses(w: World) -> None:
     """Half-term attendance reviews (fines or support), then suspensions and exclusions."""
     if w.week in tl.HALF_TERM_ENDS:
-        _attendance_review(w)
+        if w.p["penalty_notice_framework"]:
+            _attendance_review(w)
+        else:
+            _attendance_review_before_2024(w)
     pu, p = w.pupils, w.p
     # Whole-array products are formed in place (same operands, same order, same dtypes): at 80,000
     # pupils each temporary saved is a pass over memory saved.
@@ -79,7 +82,9 @@ def responses(w: World) -> None:
     exclude(w, w.clocks["exclusion"].advance_all(pex_h, pu.uid))
 
 
-def _attendance_review(w: World) -> None:
+def _attendance_review_before_2024(w: World) -> None:
+    """The half-term rule before the national framework: a persistently absent pupil (10% of
+    sessions this half term, any reason) is fined with chance ``p_fine`` in a fines-first school."""
     pu, p, fam = w.pupils, w.p, w.families
     first, last = next(h for h in tl.HALF_TERMS if h[1] == w.week)
     weeks = last - first + 1
@@ -102,6 +107,73 @@ def _attendance_review(w: World) -> None:
         pu.stress[supported] = np.maximum(pu.stress[supported] - p["support_first_relief"], 0.0)
         f = pu.family[supported]
         fam.trust[f] = np.minimum(fam.trust[f] + 0.05, 1.0)
+
+
+NOTICE_THRESHOLD_WEEKS = 1.0  # 10 unauthorised sessions (a week of school) ...
+NOTICE_WINDOW_WEEKS = 10  # ... in a rolling 10 school weeks (DfE national framework, August 2024)
+NOTICE_CAP = 2  # notices per child in ...
+NOTICE_CAP_WEEKS = 3 * tl.WEEKS_PER_YEAR  # ... 3 years; after that, other action (prosecution)
+
+
+def _attendance_review(w: World) -> None:
+    """Half-term review under the 2024 national framework for penalty notices.
+
+    A case is 10 unauthorised sessions in 10 school weeks (this half term and the end of the last,
+    pro rata: reviews are at half-term ends, not every week). Illness and authorised absence do
+    not count. A case with a term-time holiday is a holiday case, for which any school may request
+    a notice; other cases get a notice only in fines-first schools. At most two notices per child
+    in 3 years; past the cap a case may be prosecuted. Support-first schools meet the families of
+    all persistent absentees (10% of sessions) instead."""
+    pu, p, fam, t = w.pupils, w.p, w.families, w.t_week
+    k = next(i for i, h in enumerate(tl.HALF_TERMS) if h[1] == w.week)
+    first, last = tl.HALF_TERMS[k]
+    prev_first, prev_last = tl.HALF_TERMS[k - 1]  # k = 0: the summer's second half term
+    weeks, prev_weeks = last - first + 1, prev_last - prev_first + 1
+    reach_back = np.float32(max(0, NOTICE_WINDOW_WEEKS - weeks) / prev_weeks)
+    window = pu.half_term_unauth + reach_back * pu.prev_half_unauth
+    pu.prev_half_unauth[:] = pu.half_term_unauth
+    pu.half_term_unauth[:] = 0.0
+    on_roll = pu.status == Status.ON_ROLL
+    persistent = (on_roll & (pu.half_term_missed >= 0.1 * weeks)).nonzero()[0]
+    pu.half_term_missed[:] = 0.0
+    supported = persistent[~w.schools.fines_first[pu.school[persistent]]]
+    if len(supported):
+        pu.stress[supported] = np.maximum(pu.stress[supported] - p["support_first_relief"], 0.0)
+        f = pu.family[supported]
+        fam.trust[f] = np.minimum(fam.trust[f] + 0.05, 1.0)
+    cases = (on_roll & (window >= NOTICE_THRESHOLD_WEEKS)).nonzero()[0]
+    if len(cases) == 0:
+        return
+    holiday = pu.holiday_week[cases] >= t - (w.week - first)
+    u = w.streams["fines"].uniform(pu.uid[cases], t)
+    fines_first = w.schools.fines_first[pu.school[cases]]
+    wanted = np.where(holiday, u < p["p_notice_holiday"], fines_first & (u < p["p_notice_attendance"]))
+    since = max(0, t - NOTICE_CAP_WEEKS)  # -1 is "no notice"
+    recent = (pu.notice_week_1[cases] >= since).astype(np.int8) + (pu.notice_week_2[cases] >= since)
+    capped = recent >= NOTICE_CAP
+    notice = wanted & ~capped
+    issued = cases[notice]
+    pu.notice_week_2[issued] = pu.notice_week_1[issued]
+    pu.notice_week_1[issued] = t
+    w.log.record(w, Kind.FINE, issued, value=holiday[notice].astype(np.float32))
+    over_cap = cases[wanted & capped]
+    if len(over_cap):
+        v = w.streams["prosecution"].uniform(pu.uid[over_cap], t)
+        prosecuted = over_cap[v < p["p_prosecution"]]
+        w.log.record(w, Kind.PROSECUTION, prosecuted)
+    else:
+        prosecuted = over_cap
+    holiday_notice = cases[notice & holiday]
+    if len(holiday_notice):
+        f = pu.family[holiday_notice]
+        fam.trust[f] = np.maximum(fam.trust[f] - p["holiday_fine_trust_loss"], 0.0)
+    fined = np.concatenate([cases[notice & ~holiday], prosecuted])
+    if len(fined):
+        f = pu.family[fined]
+        fam.fines[f] += 1
+        fam.trust[f] = np.maximum(fam.trust[f] - p["fine_trust_loss"], 0.0)
+        pu.stress[fined] = np.minimum(pu.stress[fined] + p["stress_from_fine"], 1.0)
+        pu.deterred_until[fined] = t + 7
 
 
 def exclude(w: World, idx: np.ndarray) -> None:
@@ -136,7 +208,6 @@ def offrolling(w: World) -> None:
     comply = u_comply < hazards.p_comply(fam.advocacy[f], fam.trust[f], p)
     w.log.record(w, Kind.PRESSURE, hit, value=form.astype(np.float64))
     fam.trust[f] = np.maximum(fam.trust[f] - 0.1, 0.0)
-    prior = rate[np.searchsorted(idx, hit)]
 
     leaves = comply & ((form == Form.ULTIMATUM) | (form == Form.EHE_LETTER))
     to_ehe = leaves & ((form == Form.EHE_LETTER) | (u_dest < p["coerced_to_ehe_share"]))
@@ -145,7 +216,8 @@ def offrolling(w: World) -> None:
         leaves, to_ehe = leaves & ~stopped, to_ehe & ~stopped
     to_unknown = leaves & ~to_ehe & (u_more < p["coerced_unknown_share"])
     to_school = leaves & ~to_ehe & ~to_unknown
-    move(w, hit[to_ehe], Status.EHE, Reason.COERCED_EHE, Reason.ELECTIVE_EHE, value=prior[to_ehe])
+    to_ehe_idx = hit[to_ehe]
+    move(w, to_ehe_idx, Status.EHE, Reason.COERCED_EHE, Reason.ELECTIVE_EHE, value=pu.prior_year_absence[to_ehe_idx])
     pu.ehe_route[hit[to_ehe]] = Route.COERCED
     move(w, hit[to_unknown], Status.CME, Reason.OFFROLLED_UNKNOWN, Reason.UNEXPLAINED)
     _transfer(w, hit[to_school], Reason.OFFROLLED_TRANSFER, Reason.TRANSFER, u_more[to_school])

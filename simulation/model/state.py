@@ -127,7 +127,7 @@ class Kind(Codes):
 
     MOVE = 0
     SUSPENSION = 1
-    FINE = 2
+    FINE = 2  # a penalty notice; value: 1 term-time holiday, 0 other unauthorised absence
     PRESSURE = 3  # off-rolling pressure applied (value: form code)
     EHCP_REQUEST = 4
     EHCP_REFUSED = 5
@@ -140,6 +140,7 @@ class Kind(Codes):
     OMBUDSMAN_UPHELD = 12  # value: remedy in GBP
     PARENT_LEFT_WORK = 13
     EHCP_AGREED = 14
+    PROSECUTION = 15  # a third case in 3 years, past the penalty-notice cap
 
 
 class Form(Codes):
@@ -175,6 +176,7 @@ PUPIL_COLUMNS: dict[str, type] = {
     "behaviour_frailty": np.float32,  # mean 1, gamma
     "base_absence": np.float32,  # absence share before stress, from propensity, FSM and SEN
     "illness_hazard": np.float32,  # weekly hazard of an illness spell, scaled like base_absence
+    "holiday_hazard": np.float32,  # weekly hazard of a term-time holiday, carved out of base_absence
     "behaviour_base": np.float32,  # frailty x relative risks fixed by who the pupil is
     "genuine_ehe_hazard": np.float32,  # weekly hazard of choosing home education from preference
     # where the pupil is
@@ -193,6 +195,12 @@ PUPIL_COLUMNS: dict[str, type] = {
     "absence": np.float32,  # this week's absence share
     "part_time_until": np.int32,  # week the part-time timetable ends
     "deterred_until": np.int32,  # week a fine's deterrence ends
+    "holiday_week": np.int32,  # -1 none; week of the last term-time holiday
+    "notice_week_1": np.int32,  # -1 none; week of the latest penalty notice (the cap counts two in 3 years)
+    "notice_week_2": np.int32,  # -1 none; week of the one before
+    "half_term_unauth": np.float32,  # unauthorised absence this half term, in weeks (1 = 10 sessions)
+    "prev_half_unauth": np.float32,  # the same, last half term (the rolling 10-week window reaches back)
+    "prior_year_absence": np.float32,  # -1 none; last academic year's absence share
     # year accumulators (reset at roll-over)
     "sessions_possible": np.float32,  # in weeks
     "sessions_missed": np.float32,
@@ -221,7 +229,8 @@ PUPIL_COLUMNS: dict[str, type] = {
 UNSET_IS_MINUS_ONE = (
     "ehcp_requested_week", "ehcp_due_week", "s19_due_week", "place_due_week", "camhs_due_week",
     "camhs_referred_week", "complaint_due_week", "complaint_start_week", "out_since_week",
-    "part_time_until", "deterred_until", "school",
+    "part_time_until", "deterred_until", "school", "holiday_week", "notice_week_1", "notice_week_2",
+    "prior_year_absence",
 )  # fmt: skip
 
 FAMILY_COLUMNS: dict[str, type] = {

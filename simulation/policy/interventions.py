@@ -401,3 +401,26 @@ class SENDTraining(Intervention):
             n = {ph: len(ids) * model.weight for ph, ids in model.school_ids.items()}
             gbp = sum(n[ph] * self.GBP_PER_SCHOOL[ph] for ph in n) * strength
             self._book(model, gbp, sum(n.values()) * strength)
+
+
+@register
+@dataclass(frozen=True)
+class PenaltyNoticeFramework(Intervention):
+    """The national framework for penalty notices (England, from August 2024): 10 unauthorised
+    sessions in 10 school weeks, term-time holidays as their own type, at most 2 notices per
+    child in 3 years, then prosecution rare."""
+
+    type = "penalty_notice_framework"
+    title = "Penalty-notice framework 2024"
+    lever = "penalty_notice_framework"
+    levers = ("penalty_notice_framework",)
+    source = (
+        "DfE, Working together to improve school attendance (2024); volumes fitted to DfE 2022/23 "
+        "(398,800 notices, 89% for holidays): p_notice_holiday, p_notice_attendance"
+    )
+    cost_basis = ""
+    FIELDS: ClassVar = {}
+
+    def adjust(self, p, strength):
+        if strength > 0:  # a rule is in force or not: a ramp does not apply
+            p["penalty_notice_framework"] = 1

@@ -266,9 +266,10 @@ def test_check_targets_on_results_dir(results_dir: Path, capsys):
     targets = load_targets()
     for tid in targets["id"]:
         assert re.search(rf"^{re.escape(tid)}\s", out, re.M), tid
-    m = re.search(r"^(\d+) of (\d+) targets in range, (\d+) within 1\.5x, (\d+) missed", out, re.M)
+    m = re.search(r"^(\d+) of (\d+) targets in range; (\d+) out of range \((\d+) below, (\d+) above\)", out, re.M)
     assert m and int(m.group(2)) == len(targets)
-    assert int(m.group(1)) + int(m.group(3)) + int(m.group(4)) <= len(targets)
+    assert int(m.group(3)) == int(m.group(4)) + int(m.group(5))
+    assert int(m.group(1)) + int(m.group(3)) <= len(targets)
 
 
 def test_check_targets_runs_a_scenario_in_memory(small: Path, capsys):
@@ -364,16 +365,27 @@ def test_compare_to_targets_statuses():
     t = load_targets()
     row = t.set_index("id").loc["pex_2023_24"]  # 0.13 (0.11-0.15)
     base = t[t["metric"] == "pex_rate"].head(1)
-    cases = {0.12: "in range", 0.17: "within 1.5x", 0.09: "within 1.5x", 0.30: "MISS", 0.05: "MISS"}
-    for model, status in cases.items():
+    cases = {  # model: (status, distance from the range in % of 0.13)
+        0.12: ("in range", 0.0),
+        0.15: ("in range", 0.0),
+        0.17: ("ABOVE range", 100 * 0.02 / 0.13),
+        0.09: ("BELOW range", -100 * 0.02 / 0.13),
+    }
+    for model, (status, off) in cases.items():
         got = compare_to_targets(pd.DataFrame({"pex_rate": [model, model]}), base)
         assert got.loc[0, "status"] == status, (model, row["value"])
+        assert got.loc[0, "off_by_pct"] == pytest.approx(off), model
     got = compare_to_targets(pd.DataFrame({"pex_rate": [0.1, 0.2, np.nan]}), base)
     assert got.loc[0, "model_mean"] == pytest.approx(0.15) and got.loc[0, "n_rows"] == 2
     assert got.loc[0, "model_p5"] == pytest.approx(0.105) and got.loc[0, "model_p95"] == pytest.approx(0.195)
     missing = compare_to_targets(pd.DataFrame({"other": [1.0]}))
     assert (missing["status"] == "not modelled").all() and len(missing) == len(t)
-    assert count_line(missing) == f"0 of {len(t)} targets in range, 0 within 1.5x, 0 missed, {len(t)} not modelled"
+    assert (
+        count_line(missing)
+        == f"0 of {len(t)} targets in range; 0 out of range (0 below, 0 above), {len(t)} not modelled"
+    )
+    both = compare_to_targets(pd.DataFrame({"pex_rate": [0.5]}), base)
+    assert count_line(both) == "0 of 1 targets in range; 1 out of range (0 below, 1 above)"
     text = format_table(missing)
     assert all(tid in text for tid in t["id"])
     header, rule, *body = text.splitlines()

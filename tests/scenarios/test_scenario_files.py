@@ -42,7 +42,8 @@ def test_every_intervention_documents_fields_source_and_cost():
             assert f["default"] is None or f["low"] <= f["default"] <= f["high"], (kind, name)
             assert f["unit"] and f["meaning"], (kind, name)
     not_costed = {k for k, c in REGISTRY.items() if not c.cost_basis}
-    assert not_costed == {"accountability_reform", "penalty_notice_tightening"}
+    # enforcement rules: LA time against notice revenue, with no published net cost
+    assert not_costed == {"accountability_reform", "penalty_notice_tightening", "penalty_notice_framework"}
 
 
 def test_readme_catalogue_is_current():

@@ -45,7 +45,10 @@ def test_morris_screening_covers_every_uncertainty_and_lever():
     exp = load_experiment(ROOT / "experiments" / "morris_screening.toml")
     assert set(exp.names) == set(PARAMS)
     sobol = load_experiment(ROOT / "experiments" / "sobol_levers.toml")
-    assert set(sobol.names) == {p.name for p in PARAMS.values() if p.kind == "lever"}
+    # every lever but on/off regimes, which are compared as scenarios
+    switches = {p.name for p in PARAMS.values() if p.integer and p.low == 0 and p.high == 1}
+    assert switches == {"penalty_notice_framework"}
+    assert set(sobol.names) == {p.name for p in PARAMS.values() if p.kind == "lever"} - switches
     assert sobol.outputs == exp.outputs
 
 
