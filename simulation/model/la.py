@@ -24,6 +24,18 @@ def _due_weeks(mean_weeks: float, u: np.ndarray) -> np.ndarray:
     return np.maximum(1, np.ceil(-mean_weeks * np.log1p(-u))).astype(np.int32)
 
 
+def s19_delays(p: dict, u: np.ndarray) -> np.ndarray:
+    """Weeks until Section 19 provision starts: log-logistic with mean ``s19_delay_weeks`` and a
+    long tail (shape ``s19_delay_shape``; Ombudsman cases run from 6 months to over a year), at
+    least one week, at most two years. Its quantile function is closed-form, so each child's
+    delay is one uniform of its own stream (and no scipy import on the model's path)."""
+    shape = p["s19_delay_shape"]
+    median = p["s19_delay_weeks"] * np.sin(np.pi / shape) / (np.pi / shape)
+    u = np.clip(u, 1e-9, 1 - 1e-9)
+    weeks = median * (u / (1.0 - u)) ** (1.0 / shape)
+    return np.clip(np.rint(weeks), 1, 2 * tl.WEEKS_PER_YEAR).astype(np.int32)
+
+
 def ehcp_process(w: World) -> None:
     """Requests, six-week decisions, appeals and tribunal, the assessment queue, plans and placement."""
     pu, p, t = w.pupils, w.p, w.t_week
@@ -190,7 +202,8 @@ def _section19_and_ap(w: World, out: np.ndarray, distressed: np.ndarray) -> None
     long_distress = distressed[pu.distress_weeks[distressed] >= p["s19_referral_weeks"]]
     refer = long_distress[(pu.status[long_distress] <= Status.SPECIAL) & (due_week[long_distress] == -1)]
     accepted = w.streams["s19"].uniform(pu.uid[refer], t) < p["p_s19_accepted"]
-    due_week[refer] = np.where(accepted, t + round(p["s19_delay_weeks"]), S19_REFUSED)
+    delay = s19_delays(p, w.streams["s19_delay"].uniform(pu.uid[refer], t))
+    due_week[refer] = np.where(accepted, t + delay, S19_REFUSED)
     pending = flagged[due_week[flagged] >= 0]
     if len(refer):  # the newly accepted had -1 before, so they are not in ``flagged``
         pending = np.sort(np.concatenate([pending, refer[accepted]]))

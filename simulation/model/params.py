@@ -310,7 +310,11 @@ _PARAMS: list[Param] = [
     _p("p_s19_accepted", 0.149, 0.05, 0.6, "probability", L, A + " (LGSCO: duties accepted only with medical evidence)",
        "Chance the LA accepts a Section 19 duty for a child in long school distress."),
     _p("s19_delay_weeks", 8.0, 2.0, 26.0, "weeks", L, A + " (LGSCO cases; MECHANISMS d_S19)",
-       "Weeks from referral to Section 19 provision."),
+       "Mean weeks from referral (or exclusion) to Section 19 provision."),
+    _p("s19_delay_shape", 2.5, 1.8, 5.0, "log-logistic shape", U,
+       "LGSCO Section 19 reports (cases of 6 months to over a year); spread: " + A,
+       "Shape of the Section 19 delay (log-logistic; lower is a longer tail): at 2.5 and a mean of 8 "
+       "weeks, 2.5% wait over 26 weeks and 0.5% over a year."),
     _p("s19_hours_per_week", 5.0, 1.0, 15.0, "hours/week", L, A + " (LGSCO: one hour a week after 14 months)",
        "Education offered under Section 19, of 25 hours."),
     _p("s19_return_hazard", 0.0421, 0.005, 0.06, "per week", U, A,
@@ -345,6 +349,11 @@ _PARAMS: list[Param] = [
        "Chance a flagged school is inspected on off-rolling."),
     _p("inspection_deterrence", 0.5, 0.1, 0.9, "share", U, A,
        "Cut in off-rolling propensity after a finding."),
+    _p("ofsted_finding_excess", 2.0, 1.0, 4.0, "ratio to the LA's rate", U, A,
+       "An inspection can find off-rolling only where the school's recorded Y10-Y11 losses are this "
+       "many times the LA's (inspectors see the record, not the truth)."),
+    _p("p_ofsted_evidence", 0.5, 0.1, 1.0, "probability", U, A,
+       "Chance an inspection of such a school finds evidence that the losses were off-rolling."),
     # --- policy levers read by small hooks (interventions.py; 0 or 1 = today's policy) -------------
     _p("inclusion_uplift", 0.0, 0.0, 0.3, "inclusion (0-1)", L, A + " (MECHANISMS: inclusion ethos I_j +0.1-0.2)",
        "Rise in every school's inclusion from SEND training for teachers; lowers the need-environment mismatch."),

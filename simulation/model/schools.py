@@ -7,6 +7,7 @@ import numpy as np
 
 from . import timeline as tl
 from .dynamics import hazards
+from .la import s19_delays
 from .moves import ap_places_free, choose_schools, move, refresh_school_traits
 from .state import Form, Kind, Phase, Reason, Route, Status
 from .world import World
@@ -184,7 +185,8 @@ def exclude(w: World, idx: np.ndarray) -> None:
     move(w, idx[:n_ap], Status.AP, Reason.PERMANENT_EXCLUSION, Reason.PERMANENT_EXCLUSION)
     waiting = idx[n_ap:]
     move(w, waiting, Status.S19, Reason.PERMANENT_EXCLUSION, Reason.PERMANENT_EXCLUSION)
-    w.pupils.s19_due_week[waiting] = w.t_week + round(w.p["s19_delay_weeks"])
+    u = w.streams["s19_delay"].uniform(w.pupils.uid[waiting], w.t_week)
+    w.pupils.s19_due_week[waiting] = w.t_week + s19_delays(w.p, u)
 
 
 def offrolling(w: World) -> None:
@@ -267,12 +269,13 @@ def ofsted(w: World) -> None:
     flagged = sec[np.argsort(-rate, kind="stable")[:n_flag]]
     rng = w.streams["ofsted"].generator(w.year_index)
     inspected = flagged[rng.random(len(flagged)) < p["p_inspection"]]
-    offrolled = (ev["kind"] == Kind.MOVE) & np.isin(
-        ev["true_reason"], (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER)
-    )
-    true_by_school = np.bincount(ev["school"][offrolled].astype(np.int64), minlength=len(sc))
-    for j in inspected:
-        found = bool(true_by_school[j] > 0)
+    # Inspectors see the record, not the truth: a finding needs losses well above the LA's
+    # (the pattern Ofsted's off-rolling work looks for) and evidence that they were not the
+    # families' own choice, which an inspection turns up only sometimes.
+    la_rate = losses.sum() / max(roll.sum(), 1)
+    stands_out = rate[np.searchsorted(sec, inspected)] >= p["ofsted_finding_excess"] * la_rate
+    evidence = rng.random(len(inspected)) < p["p_ofsted_evidence"]
+    for j, found in zip(inspected, (stands_out & evidence).tolist(), strict=True):
         if found:
             sc.offroll_propensity[j] *= 1.0 - p["inspection_deterrence"]
             sc.scrutiny[j] = 1.0

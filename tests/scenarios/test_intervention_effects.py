@@ -11,6 +11,7 @@ import pytest
 from simulation import SchoolExitModel, run
 from simulation.model import timeline as tl
 from simulation.model.modifiers import Modifiers
+from simulation.model.moves import refresh_school_traits
 from simulation.model.state import Kind, Reason, Status
 from simulation.policy.base import InterventionError
 from simulation.policy.interventions import AccountabilityReform, OfstedScrutiny, SENDTraining
@@ -199,3 +200,21 @@ def test_every_field_is_validated(kind):
         with pytest.raises(InterventionError, match="not a number"):
             from_dict({"type": kind, name: "x"}, "f", 5)
         assert getattr(from_dict({"type": kind, name: low}, "f", 5), name) == low
+
+
+def test_ofsted_sees_the_record_not_the_truth(make_scenario):
+    """With no off-rolling at all, schools whose recorded losses stand out are still 'found':
+    a finding reads the record (losses to EHE, CME and AP), never the hidden reasons."""
+    s = make_scenario(n_pupils=8000, years=1, burn_in=0, seed=4)
+    s = s.with_(population=dataclasses.replace(s.population, n_secondary=12))
+    sure = {"p_inspection": 1.0, "p_ofsted_evidence": 1.0, "ofsted_flag_share": 0.3, "ofsted_finding_excess": 1.0}
+    m = SchoolExitModel(s.with_(parameters=sure), seed=4, record_events=True)
+    m.schools.offroll_propensity[:] = 0.0
+    m.schools.offroll_base[:] = 0.0
+    refresh_school_traits(m.world)
+    m.run_for(YEAR)
+    ev = m.log.year(0)
+    assert np.count_nonzero(ev["kind"] == Kind.MOVE) > 100  # the year's moves are all there ...
+    offrolled = np.isin(ev["true_reason"], (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER))
+    assert not offrolled.any()  # ... and nobody was off-rolled ...
+    assert any(found for *_, found in m.inspections)  # ... yet the record flagged and 'found' some
