@@ -6,16 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.analysis.compare import (
-    ALL_ROUTES,
-    HEADLINE,
-    RunDigest,
-    bootstrap_ratio,
-    crn_line,
-    pair_runs,
-    t_interval,
-    welch_interval,
-)
+from simulation.analysis.compare import HEADLINE, bootstrap_ratio, crn_line, t_interval, welch_interval
+from simulation.analysis.digest import ALL_ROUTES, RunDigest, pair_runs
 
 
 def _exits(rows: list[tuple[int, int, str, str]]) -> pd.DataFrame:
