@@ -262,6 +262,10 @@ _PARAMS: list[Param] = [
     _p("p_sen_declassify", 0.0649, 0.02, 0.15, "per year", U, A,
        "Yearly chance SEN support ends."),
     # --- home education ----------------------------------------------------------------------------
+    _p("p_special_ehe_consent", 0.5, 0.1, 1.0, "probability", U,
+       "Education (Pupil Registration) (England) Regulations 2006, reg. 9(2): LA consent needed to "
+       "deregister a child the LA placed in a special school; the consent rate: " + A,
+       "Chance the LA consents when the family of a special-school pupil asks to home-educate."),
     _p("ehe_genuine_hazard", 0.00009, 1e-05, 0.0003, "per week at preference 1", U, "fit to DfE EHE stock (MECHANISMS h_g)",
        "Weekly hazard of choosing home education out of preference."),
     _p("ehe_no_choice_hazard", 0.0056, 0.0005, 0.02, "per week at full push", U, "fit to DfE EHE stock and Children's Commissioner 2024 (MECHANISMS h_nc)",

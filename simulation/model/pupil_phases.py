@@ -146,6 +146,12 @@ def family_decisions(w: World) -> None:
         no_choice = no_choice * w.modifiers.no_choice_ehe_scale[strained]
     hazard[strained] += no_choice
     who = w.clocks["ehe"].advance_all(hazard, pu.uid)
+    # A child placed in a special school by the LA leaves the roll for home education only with
+    # the LA's consent (Pupil Registration Regulations 2006, reg. 9(2)); a refused family stays.
+    special = (pu.status[who] == Status.SPECIAL).nonzero()[0]
+    if len(special):
+        u_consent = w.streams["ehe_consent"].uniform(pu.uid[who[special]], w.t_week)
+        who = np.delete(who, special[u_consent >= p["p_special_ehe_consent"]])
     if len(who) == 0:
         return
     share_genuine = pu.genuine_ehe_hazard[who] / np.maximum(hazard[who], 1e-12)

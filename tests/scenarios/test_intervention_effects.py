@@ -218,3 +218,25 @@ def test_ofsted_sees_the_record_not_the_truth(make_scenario):
     offrolled = np.isin(ev["true_reason"], (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER))
     assert not offrolled.any()  # ... and nobody was off-rolled ...
     assert any(found for *_, found in m.inspections)  # ... yet the record flagged and 'found' some
+
+
+def test_leaving_a_special_school_for_home_education_needs_la_consent(make_scenario):
+    """Same seed, consent almost always refused against always given: far fewer special-school
+    pupils go to home education, and no fewer from mainstream (the rule touches only them)."""
+    s = make_scenario(n_pupils=20000, years=2, burn_in=0)
+
+    def ehe_entries(consent: float) -> tuple[int, int]:
+        m = SchoolExitModel(s.with_(parameters={"p_special_ehe_consent": consent}), seed=6, record_events=True)
+        m.run_for(2 * YEAR)
+        ev = [m.log.year(y) for y in m.log.years()]
+        frm = np.concatenate([e["from_status"] for e in ev])
+        to_ehe = np.concatenate([(e["kind"] == Kind.MOVE) & (e["to_status"] == Status.EHE) for e in ev])
+        return int(np.count_nonzero(to_ehe & (frm == Status.SPECIAL))), int(
+            np.count_nonzero(to_ehe & (frm == Status.ON_ROLL))
+        )
+
+    special_given, mainstream_given = ehe_entries(1.0)
+    special_refused, mainstream_refused = ehe_entries(0.1)
+    assert special_given >= 10, special_given  # enough for the comparison to mean something
+    assert special_refused <= 0.4 * special_given, (special_refused, special_given)
+    assert mainstream_refused >= 0.9 * mainstream_given
