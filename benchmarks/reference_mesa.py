@@ -18,10 +18,13 @@ in the model's phase order:
    support_hours_sen``), then pastoral help (``support_hours_pastoral``) for pupils
    with ``stress > pastoral_stress_threshold``. Each tier gets ``min(1,
    remaining / demand)`` of its demand. Unmet need is ``intensity * (1 - fidelity *
-   share)`` (fidelity ``ehcp_fidelity`` for plans, 1 for SEN support) and
-   ``0.5 * (1 - share)`` for pastoral help; 0 for everyone else (``pupil_phases.allocate_support``).
+   share)`` (fidelity ``ehcp_fidelity`` for plans in mainstream, 1 for plans in special schools
+   and for SEN support) and ``0.5 * (1 - share)`` for pastoral help; a need the register has not
+   recorded is unmet in full (``intensity``, or the pastoral figure if larger); 0 for everyone
+   else (``pupil_phases.allocate_support``).
 2. Stress. Term: ``stress * (1 - stress_recovery_term) + stress_background *
-   vulnerability + stress_from_unmet * unmet + stress_from_mismatch * mismatch``
+   vulnerability + stress_from_unmet * unmet + stress_from_mismatch * mismatch`` (mismatch for
+   every pupil with a need, recorded or not)
    (+ ``stress_from_transition`` in the first weeks of Year 7), clipped to 0..1.
    Holidays, and children no longer on a roll: ``stress * (1 - stress_recovery_holiday)
    + 0.5 * stress_background * vulnerability`` (``pupil_phases.update_stress``).
@@ -305,13 +308,16 @@ class PupilAgent(mesa.Agent):
         tier, _ = self.support_demand()
         if tier is None:
             self.share, self.unmet = 1.0, 0.0
-            return
-        self.share = fraction[tier]
-        if tier == support.TIER_PASTORAL:
-            self.unmet = 0.5 * (1.0 - self.share)
         else:
-            fidelity = self.model.p["ehcp_fidelity"] if tier == support.TIER_EHCP else 1.0
-            self.unmet = self.intensity * (1.0 - fidelity * self.share)
+            self.share = fraction[tier]
+            if tier == support.TIER_PASTORAL:
+                self.unmet = 0.5 * (1.0 - self.share)
+            else:
+                special = self.status == Status.SPECIAL
+                fidelity = self.model.p["ehcp_fidelity"] if tier == support.TIER_EHCP and not special else 1.0
+                self.unmet = self.intensity * (1.0 - fidelity * self.share)
+        if self.on_roll and self.sen == SEN.NONE and self.need > 0:  # a need nobody has recorded
+            self.unmet = max(self.unmet, self.intensity)
 
     def step(self) -> None:
         self.update_stress()
@@ -323,7 +329,7 @@ class PupilAgent(mesa.Agent):
         p, model = self.model.p, self.model
         if model.is_term and self.on_roll:
             inputs = p["stress_background"] * self.vulnerability
-            if self.sen > 0:
+            if self.need > 0:  # the need itself, on the register or not
                 fit = SPECIAL_SCHOOL_MISMATCH if self.status == Status.SPECIAL else 1.0 - self.school.inclusion
                 inputs += p["stress_from_mismatch"] * float(MISMATCH_BY_NEED[self.need]) * self.intensity * fit
             inputs += p["stress_from_unmet"] * self.unmet
@@ -368,7 +374,7 @@ class PupilAgent(mesa.Agent):
         genuine = p["ehe_genuine_hazard"] * self.preference * (0.5 + self.capacity)
         s0 = p["ehe_stress_threshold"]
         strain = min(max((self.stress - s0) / (1.0 - s0), 0.0), 1.0)
-        strain += 0.5 * self.distress + 0.3 * self.unmet
+        strain += p["ehe_distress_weight"] * self.distress + p["ehe_unmet_weight"] * self.unmet
         push = strain * (1.0 + p["ehe_fines_push"] * self.fines) * (1.5 - self.trust)
         no_choice = p["ehe_no_choice_hazard"] * push
         if not model.is_term:
@@ -488,16 +494,20 @@ def vectorised_week(
         )
         capacity = s.support_hours * (1.0 + p["support_funding_change"])
         share = support.share_met(s.school[idx], tier, demand, capacity)
+        special = s.status[idx] == Status.SPECIAL
+        fidelity = np.where((sen == SEN.EHCP) & ~special, p["ehcp_fidelity"], 1.0)
         unmet = np.where(
             tier == support.TIER_PASTORAL,
             0.5 * (1.0 - share),
-            support.unmet_need(intensity, share, np.where(sen == SEN.EHCP, p["ehcp_fidelity"], 1.0)),
+            support.unmet_need(intensity, share, fidelity),
         )
         s.unmet[:] = 0.0
         s.unmet[idx] = unmet
         s.share[:] = 1.0
         s.share[idx] = share
-        support_idx = idx[sen > 0]
+        support_idx = np.flatnonzero(on_roll & (s.need > 0))
+        unrecorded = support_idx[s.sen[support_idx] == SEN.NONE]
+        s.unmet[unrecorded] = np.maximum(s.unmet[unrecorded], s.intensity[unrecorded])
     # pupil_phases.update_stress
     out = np.flatnonzero(~on_roll)
     out_stress = s.stress[out]

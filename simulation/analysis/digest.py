@@ -24,12 +24,14 @@ TRUE_ROUTES = {
     Reason.COERCED_EHE: "Home education: pushed by school",
     Reason.OFFROLLED_UNKNOWN: "Off-rolled: destination unknown",
     Reason.PERMANENT_EXCLUSION: "Permanent exclusion",
+    Reason.DIRECTED_TO_AP: "Directed to AP without exclusion",
     Reason.S19_PROVISION: "Section 19 after school distress",
 }
 RECORDED_ROUTES = {
     Reason.ELECTIVE_EHE: "Elective home education",
     Reason.UNEXPLAINED: "Unexplained exit (missing education)",
     Reason.PERMANENT_EXCLUSION: "Permanent exclusion",
+    Reason.DIRECTED_TO_AP: "Directed to AP without exclusion",
     Reason.S19_PROVISION: "Section 19 provision",
 }
 ALL_ROUTES = "All routes"

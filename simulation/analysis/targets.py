@@ -32,6 +32,7 @@ TARGET_COLUMNS = [
     "notes",
 ]
 
+NEAREST_YEARS = 2  # a target this many years from a reported year is compared with it
 IN_RANGE = "in range"
 BELOW = "BELOW range"
 ABOVE = "ABOVE range"
@@ -91,7 +92,10 @@ def compare_to_targets(years_or_summary: pd.DataFrame, targets: pd.DataFrame | N
     """Each target against the model: mean, 5th and 95th percentile over all rows, and a status.
 
     A target with an ``academic_year`` (2023 for 2023/24) is compared with the model's rows for
-    that year when the table has them (a census in autumn 2023 with the 2023/24 year), else all rows.
+    that year (a census in autumn 2023 with the 2023/24 year); for a year the run did not report
+    (a 2022/23 figure against a run reporting from 2023/24) with the nearest reported year if it is
+    at most ``NEAREST_YEARS`` away, else the target is not modelled by that run: the drivers make
+    the years differ. A target without a year, or a table without years, uses all rows.
 
     ``years_or_summary`` is a ``years`` table (rows are run-years) or a ``summary`` table
     (rows are runs); missing values (e.g. a ratio with an empty denominator) are skipped.
@@ -102,8 +106,11 @@ def compare_to_targets(years_or_summary: pd.DataFrame, targets: pd.DataFrame | N
     for t in targets.itertuples(index=False):
         rows_for = years_or_summary
         year = getattr(t, "academic_year", np.nan)
-        if has_years and pd.notna(year) and (years_or_summary["academic_year"] == int(year)).any():
-            rows_for = years_or_summary[years_or_summary["academic_year"] == int(year)]
+        if has_years and pd.notna(year):
+            reported = years_or_summary["academic_year"].to_numpy()
+            nearest = reported[np.argmin(np.abs(reported - int(year)))]
+            near = abs(int(nearest) - int(year)) <= NEAREST_YEARS
+            rows_for = years_or_summary[(reported == nearest) & near]
         col = rows_for[t.metric] if t.metric in rows_for.columns else None
         vals = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float) if col is not None else np.array([])
         vals = vals[np.isfinite(vals)]

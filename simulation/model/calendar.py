@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import schools
+from . import drivers, schools
 from . import timeline as tl
 from .modifiers import Modifiers
 from .moves import choose_schools, move, refill, refresh_constants, refresh_school_traits, school_rolls, sen_changes
@@ -73,6 +73,10 @@ def roll_over(w: World) -> None:
 def apply_interventions(w: World) -> None:
     if w.week == 0:
         w.p = dict(w.p_base)
+        year = w.academic_year
+        drivers.apply(w.p, year)
+        w.funding_index = drivers.value(drivers.FUNDING, year)
+        w.draw_spec = drivers.prevalence_spec(w.spec, year)
         active = [(iv, iv.strength(w.eval_year)) for iv in w.scenario.interventions]
         w.active_interventions = [(iv, s) for iv, s in active if s > 0]
         for iv, strength in w.active_interventions:

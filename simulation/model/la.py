@@ -19,7 +19,7 @@ S19_REFUSED = -2  # s19_due_week while the LA has declined the duty for this epi
 COMPLAINT_DISTRESS_WEEKS = 6  # weeks of school distress after which a family may complain
 
 
-def _due_weeks(mean_weeks: float, u: np.ndarray) -> np.ndarray:
+def due_weeks(mean_weeks: float, u: np.ndarray) -> np.ndarray:
     """Whole weeks from an exponential with this mean; at least one."""
     return np.maximum(1, np.ceil(-mean_weeks * np.log1p(-u))).astype(np.int32)
 
@@ -88,7 +88,7 @@ def ehcp_process(w: World) -> None:
     if len(start):
         stream = w.streams["assessment"]
         u, u_delay = stream.uniforms(pu.uid[start], (2 * t, 2 * t + 1))
-        extra = np.where(u < p["p_assessment_delayed"], _due_weeks(p["assessment_delay_weeks"], u_delay), 0)
+        extra = np.where(u < p["p_assessment_delayed"], due_weeks(p["assessment_delay_weeks"], u_delay), 0)
         stage[start] = EHCPStage.ASSESSING
         pu.ehcp_due_week[start] = t + p["assessment_min_weeks"] + extra
     # Assessments ending: a plan, or not.
@@ -106,7 +106,67 @@ def ehcp_process(w: World) -> None:
         u = w.streams["placement_need"].uniform(pu.uid[issued], t)
         names = u < p["p_plan_names_special"] * pu.need_intensity[issued] / SEN_SUPPORT_MEAN_INTENSITY
         pu.wants_special[issued] = names & (pu.status[issued] != Status.SPECIAL)
+        pu.ehcp_review_week[issued] = t + tl.WEEKS_PER_YEAR  # first annual review due in 12 months
+    _annual_reviews(w)
     _fill_special_places(w)
+
+
+REVIEW_LATE_MEAN_WEEKS = 16.0  # mean delay of a late annual review (assumption)
+REVIEW_UNMET_THRESHOLD = 0.2  # unmet need at which a review considers a special school (assumption)
+
+
+def _annual_reviews(w: World) -> None:
+    """Annual reviews of EHC plans (SEND Code of Practice 9.166: at least every 12 months), held in
+    term weeks. ``ehcp_review_week`` is the statutory due date; a review is held then with chance
+    ``review_on_time_share``, else late by an exponential delay, a pure function of (child, due
+    date). A review may cease the plan (more likely the lower the need; not for special-school
+    pupils, whose place rests on it) or, for a mainstream pupil whose needs go unmet, amend it to
+    name a special school (queued for a place as a new plan's is). The next review is due 12
+    months after this one. Logged as EHCP_REVIEW: value the weeks late, -1 if the plan ceased."""
+    pu, p, t = w.pupils, w.p, w.t_week
+    plans = ((pu.sen == SEN.EHCP) & (pu.status != Status.LEFT)).nonzero()[0]
+    due_week = pu.ehcp_review_week[plans]
+    unset = plans[due_week < 0]  # the stock at the start and arrivals with a plan: due within a year
+    if len(unset):
+        u = w.streams["ehcp_review"].uniform(pu.uid[unset], t)
+        pu.ehcp_review_week[unset] = t + 1 + (u * tl.WEEKS_PER_YEAR).astype(np.int32)
+    if not w.is_term:
+        return
+    due = plans[(due_week >= 0) & (due_week <= t)]
+    if len(due) == 0:
+        return
+    stream = w.streams["ehcp_review"]
+    anniversary = pu.ehcp_review_week[due]
+    u_late, u_delay = stream.uniform(pu.uid[due], 2 * anniversary + 1), stream.uniform(pu.uid[due], 2 * anniversary)
+    late = np.where(u_late < p["review_on_time_share"], 0, due_weeks(REVIEW_LATE_MEAN_WEEKS, u_delay))
+    is_held = anniversary + late <= t
+    held = due[is_held]
+    if len(held) == 0:
+        return
+    # Weeks late: the LA's delay. A due date in a holiday moves to the next term week, which counts
+    # as on time (schools hold such reviews in the term before; the model holds them just after).
+    weeks_late = late[is_held].astype(np.float64)
+    u_cease, u_special = stream.uniforms(pu.uid[held], (2 * t + 7919, 2 * t + 7920))
+    intensity = pu.need_intensity[held]
+    status = pu.status[held]
+    cease = (status != Status.SPECIAL) & (u_cease < p["p_plan_ceased_at_review"] * 2.0 * (1.0 - intensity))
+    names = (
+        ~cease
+        & (status == Status.ON_ROLL)
+        & ~pu.wants_special[held]
+        & (pu.unmet_need[held] >= REVIEW_UNMET_THRESHOLD)
+        & (u_special < p["p_review_names_special"] * intensity)
+    )
+    w.log.record(w, Kind.EHCP_REVIEW, held, value=np.where(cease, -1.0, weeks_late))
+    ceased = held[cease]
+    pu.sen[ceased] = SEN.SUPPORT
+    pu.wants_special[ceased] = False
+    pu.ehcp_review_week[ceased] = -1
+    if len(ceased):
+        refresh_constants(w, ceased)
+    pu.wants_special[held[names]] = True
+    pu.ehcp_requested_week[held[names]] = t  # queued for a special place from now (oldest first)
+    pu.ehcp_review_week[held[~cease]] = t + tl.WEEKS_PER_YEAR
 
 
 def _queue(w: World, idx: np.ndarray) -> None:
@@ -156,7 +216,7 @@ def _mobility(w: World) -> None:
     pu.wants_special[moved] = needs_special_school(w.spec, pu.sen[moved], pu.need_intensity[moved], rng)
     missing = moved[no_place]
     move(w, missing, Status.CME, Reason.ARRIVED, Reason.ARRIVED)
-    pu.place_due_week[missing] = w.t_week + _due_weeks(p["placement_weeks"], rng.random(len(missing)))
+    pu.place_due_week[missing] = w.t_week + due_weeks(p["placement_weeks"], rng.random(len(missing)))
     place_in_school(w, moved[~no_place], Reason.ARRIVED, Reason.ARRIVED)
 
 
@@ -173,13 +233,13 @@ def _ehe(w: World, out: np.ndarray) -> None:
         unsuitable = contact[is_unsuitable]
         order = u[1, is_unsuitable] < p["p_school_order"]
         ordered = unsuitable[order]
-        pu.place_due_week[ordered] = t + _due_weeks(p["placement_weeks"], u[2, is_unsuitable][order])
+        pu.place_due_week[ordered] = t + due_weeks(p["placement_weeks"], u[2, is_unsuitable][order])
         move(w, unsuitable[~order], Status.CME, Reason.EHE_UNSUITABLE, Reason.EHE_UNSUITABLE)
     if w.is_term:
         ehe = ehe[(pu.status[ehe] == Status.EHE) & (pu.place_due_week[ehe] < 0)]
         h = hazards.return_hazard(pu.ehe_route[ehe], w.week < tl.SEPTEMBER_WEEKS, p)
         back = w.clocks["ehe_return"].advance(ehe, h, pu.uid)
-        pu.place_due_week[back] = t + _due_weeks(
+        pu.place_due_week[back] = t + due_weeks(
             p["placement_weeks"], w.streams["ehe_return_wait"].uniform(pu.uid[back], t)
         )
 
@@ -233,6 +293,10 @@ def _section19_and_ap(w: World, out: np.ndarray, distressed: np.ndarray) -> None
     pu.place_due_week[back] = t
     if w.is_term:  # (the S19 returns above only set a due week: nobody left AP since the scan)
         back = w.clocks["ap_return"].advance(ap, p["ap_return_hazard"], pu.uid)
+        ends = pu.place_due_week[ap]  # a directed placement's end (-1 for placements by the LA)
+        ended = ap[(ends >= 0) & (ends <= t)]
+        if len(ended):
+            back = np.union1d(back, ended)
         place_in_school(w, back, Reason.REINTEGRATION, Reason.REINTEGRATION)
 
 
@@ -311,7 +375,7 @@ def camhs(w: World) -> None:
     calendar = w.calendars["camhs"]
     if len(crisis):
         pu.camhs_referred_week[crisis] = t
-        pu.camhs_due_week[crisis] = t + _due_weeks(p["camhs_wait_weeks"], w.streams["camhs"].uniform(pu.uid[crisis], t))
+        pu.camhs_due_week[crisis] = t + due_weeks(p["camhs_wait_weeks"], w.streams["camhs"].uniform(pu.uid[crisis], t))
         calendar.add(crisis, pu.uid, pu.camhs_due_week[crisis])
     treated = calendar.due(t, pu.uid, pu.camhs_due_week)  # waits are at least a week: due means due now
     if len(treated):

@@ -41,6 +41,11 @@ METRICS: dict[str, tuple[str, str]] = {
         "appeals lodged over refusals to assess, refusals to issue and plans issued",
     ),
     "tribunal_win_pct": ("% of hearings", "tribunal hearings decided for the family"),
+    "ehcp_reviews_late_pct": (
+        "% of annual reviews",
+        "annual reviews of a plan held more than 12 months after the last",
+    ),
+    "ehcp_ceased_at_review_pct": ("% of annual reviews", "annual reviews that ceased the plan (needs met)"),
     "pex_rr_ehcp": ("ratio", "exclusion rate of pupils with a plan over that of pupils without SEN"),
     "pex_rr_sen_support": ("ratio", "exclusion rate of SEN-support pupils over that of pupils without SEN"),
     "pex_rr_fsm": ("ratio", "exclusion rate of FSM pupils over that of non-FSM pupils"),
@@ -56,6 +61,19 @@ METRICS: dict[str, tuple[str, str]] = {
         "% of children in EHE",
         "in Years 10 and 11, of children in EHE on the autumn census day",
     ),
+    "ehe_reason_preference_pct": (
+        "% of children in EHE",
+        "recorded reason philosophical, preferential, lifestyle or religious, autumn census day",
+    ),
+    "ehe_reason_mental_health_pct": ("% of children in EHE", "recorded reason mental health, autumn census day"),
+    "ehe_reason_dissatisfaction_pct": (
+        "% of children in EHE",
+        "recorded reason dissatisfaction with the school or its SEND support, autumn census day",
+    ),
+    "ehe_reason_unknown_pct": (
+        "% of children in EHE",
+        "reason unknown to the LA, other or not given, autumn census day",
+    ),
     "ehe_entrants_prior_absence_pct": (
         "% of EHE entrants",
         "entrants persistently absent (10%+) in the previous academic year, of entrants with a record of it",
@@ -69,7 +87,17 @@ METRICS: dict[str, tuple[str, str]] = {
     "prosecutions_per_10000": ("per 10,000 pupils", "attendance prosecutions past the notice cap in the year"),
     "unexplained_exit_cohort_pct": (
         "% of a Year 7 cohort",
-        "synthetic cohort: at least one unexplained exit by the end of Y11 at this year's rates by year group",
+        "synthetic cohort: at least one unexplained exit by the end of Y11 at this year's rates by year group; "
+        "unexplained as EPI 2019: any exit from a school roll but a family move, a special school, a permanent "
+        "exclusion or an LA placement (so EHE, CME, AP without exclusion and moves between mainstream schools)",
+    ),
+    "ap_without_exclusion_per_1000": (
+        "per 1,000 children",
+        "children moved from a school roll into alternative provision without a permanent exclusion in the year",
+    ),
+    "unexplained_moves_between_schools_per_1000": (
+        "per 1,000 children",
+        "moves from one mainstream school roll to another with no house move (transfers, managed moves) in the year",
     ),
     "unexplained_exit_top6_share_pct": (
         "% of unexplained exits",

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dynamics.hazards import behaviour_static_risk, genuine_ehe_hazard
+from .dynamics.hazards import behaviour_static_risk, genuine_ehe_hazard, no_choice_strain_terms
 from .dynamics.wellbeing import baseline_absence
-from .population import draw_characteristics, draw_families
+from .population import LATENT_NEEDS, draw_characteristics, draw_families
 from .state import (
     PUPIL_COLUMNS,
     SEN,
     UNSET_IS_MINUS_ONE,
     EHCPStage,
+    EHEReason,
     Kind,
+    Need,
     Phase,
     Reason,
     Route,
@@ -80,6 +82,8 @@ def move(
             rolls += np.bincount(school[school >= 0], minlength=len(rolls))
             refresh_school_traits(w, idx)
     pu.status_since_week[idx] = t
+    if to == Status.EHE:  # before the move clears the strain the reason is read from
+        pu.ehe_reason[idx] = ehe_reason(w, idx, true)
     if to in OUT_OF_EDUCATION:
         pu.out_since_week[idx[(before < Status.S19) | (before > Status.CME)]] = t
         pu.exit_true_reason[idx] = true
@@ -94,6 +98,31 @@ def move(
     pu.place_due_week[idx] = -1  # any pending place offer lapses; callers set a new one after the move
     if to != Status.EHE:
         pu.ehe_route[idx] = Route.NONE
+        pu.ehe_reason[idx] = EHEReason.NONE
+
+
+def ehe_reason(w: World, idx: np.ndarray, true: Reason) -> np.ndarray:
+    """The primary reason the LA records, read from why the child really left.
+
+    A family that chose home education gives a philosophical or lifestyle reason. One with no
+    choice names what pushed hardest: mental health in the share of the push that came from stress
+    and school distress, dissatisfaction with the school or its SEND support in the share that came
+    from unmet need (the terms of ``no_choice_ehe_hazard``). A child pushed out by a school or
+    steered by an officer is recorded under "other". Whatever the route, the LA often never learns
+    the reason (DfE autumn 2024: more than 4 in 10 unknown, other or not given)."""
+    pu, p = w.pupils, w.p
+    u_reason, u_unknown = w.streams["ehe_reason"].uniforms(pu.uid[idx], (2 * w.t_week, 2 * w.t_week + 1))
+    if true == Reason.GENUINE_EHE:
+        reason = np.full(len(idx), EHEReason.PREFERENCE, dtype=np.int8)
+    elif true == Reason.NO_CHOICE_EHE:
+        mental, unmet = no_choice_strain_terms(pu.stress[idx], pu.distress[idx], pu.unmet_need[idx], p)
+        is_mental = u_reason * (mental + unmet) < mental
+        reason = np.where(is_mental, EHEReason.MENTAL_HEALTH, EHEReason.DISSATISFACTION).astype(np.int8)
+    else:
+        reason = np.full(len(idx), EHEReason.UNKNOWN, dtype=np.int8)
+    unknown = u_unknown < p["p_ehe_reason_unknown"]
+    reason[unknown] = EHEReason.UNKNOWN
+    return reason
 
 
 # Pupil columns that copy a trait of the pupil's school (0 when not on a roll).
@@ -200,7 +229,7 @@ def refill(
         columns[name][slots] = value
     pu.generation[slots] += 1
     pu.uid[slots] = make_uid(slots, pu.generation[slots])
-    drawn = draw_characteristics(w.spec, year_group, rng)
+    drawn = draw_characteristics(w.draw_spec, year_group, rng)
     for name in _CHARACTERISTICS:
         columns[name][slots] = drawn[name]
     set_personal_traits(w, slots, rng)
@@ -250,10 +279,8 @@ def refresh_constants(w: World, slots: np.ndarray | slice = slice(None)) -> None
     pu.illness_hazard[slots] = pu.base_absence[slots] * np.float32(p["illness_spell_rate"] / p["absence_base"])
     # Term-time holidays are a week away now and then, out of the same steady budget: each pupil's
     # mean absence is unchanged (absence_base was fitted to absence that includes holidays). They are
-    # a stream of their own only under the 2024 framework, which fines them as their own type.
-    holiday_share = np.float32(
-        min(p["holiday_hazard"] / p["absence_base"], 0.9) if p["penalty_notice_framework"] else 0.0
-    )
+    # a stream of their own because penalty notices count them as their own type.
+    holiday_share = np.float32(min(p["holiday_hazard"] / p["absence_base"], 0.9))
     pu.holiday_hazard[slots] = pu.base_absence[slots] * holiday_share
     pu.base_absence[slots] *= np.float32(1.0) - holiday_share
     pu.behaviour_base[slots] = pu.behaviour_frailty[slots] * behaviour_static_risk(
@@ -264,18 +291,44 @@ def refresh_constants(w: World, slots: np.ndarray | slice = slice(None)) -> None
 
 
 def sen_changes(w: World, rng: np.random.Generator) -> None:
-    """Yearly identification and de-identification of SEN support."""
+    """Yearly: needs arise and resolve (the latent truth), and the register follows with a lag.
+
+    A need not yet recorded is found with a chance that rises with the family's advocacy and the
+    school's inclusion; a record outlives a resolved need until a review drops it. Only children
+    in school change: a child who left keeps the record made when they left."""
     pu, p = w.pupils, w.p
+    n = len(pu.sen)
     in_school = pu.status <= Status.AP
-    u = rng.random(len(pu.sen))
-    identify = (in_school & (pu.sen == SEN.NONE) & (u < p["p_sen_identify"])).nonzero()[0]
-    mix = np.asarray(w.spec.sen_support_need_mix) / np.sum(w.spec.sen_support_need_mix)
-    pu.sen[identify] = SEN.SUPPORT
-    pu.need[identify] = rng.choice(np.arange(1, 7), size=len(identify), p=mix)
-    pu.need_intensity[identify] = rng.beta(2, 5, size=len(identify))
-    drop = (
-        in_school & (pu.sen == SEN.SUPPORT) & (pu.ehcp_stage == EHCPStage.NONE) & (u > 1.0 - p["p_sen_declassify"])
+    u, v = rng.random(n), rng.random(n)
+    no_need = pu.need == Need.NONE
+    onset = (in_school & no_need & (u < p["p_need_onset"])).nonzero()[0]
+    resolve = (
+        in_school
+        & ~no_need
+        & (pu.sen != SEN.EHCP)
+        & (pu.ehcp_stage == EHCPStage.NONE)
+        & (u > 1.0 - p["p_need_resolve"])
     ).nonzero()[0]
-    pu.sen[drop] = SEN.NONE
-    pu.need[drop] = 0
-    pu.need_intensity[drop] = 0.0
+    pu.need[onset] = rng.choice(np.asarray(LATENT_NEEDS, dtype=np.int8), size=len(onset), p=_ONSET_MIX)
+    pu.need_intensity[onset] = rng.beta(2, 5, size=len(onset))
+    pu.need[resolve] = Need.NONE
+    pu.need_intensity[resolve] = 0.0
+    unrecorded = (in_school & (pu.sen == SEN.NONE) & (pu.need != Need.NONE)).nonzero()[0]
+    school = pu.school[unrecorded]
+    inclusion = np.where(school >= 0, w.schools.inclusion[np.maximum(school, 0)], 0.5)
+    advocacy = w.families.advocacy[pu.family[unrecorded]]
+    found = unrecorded[v[unrecorded] < p["p_sen_identify"] * (0.5 + advocacy) * (0.5 + inclusion)]
+    pu.sen[found] = SEN.SUPPORT
+    stale = (
+        in_school
+        & (pu.sen == SEN.SUPPORT)
+        & (pu.need == Need.NONE)
+        & (pu.ehcp_stage == EHCPStage.NONE)
+        & (v > 1.0 - p["p_sen_declassify"])
+    ).nonzero()[0]
+    pu.sen[stale] = SEN.NONE
+
+
+# Needs arising at school age (LATENT_NEEDS order): assumption, weighted to the needs that emerge
+# later (communication, SEMH, learning and anxiety) rather than those seen at birth.
+_ONSET_MIX = np.array([0.06, 0.18, 0.22, 0.16, 0.03, 0.1, 0.25])

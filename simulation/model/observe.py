@@ -12,7 +12,7 @@ import numpy as np
 
 from . import timeline as tl
 from .metrics import METRICS
-from .state import SEN, Kind, Reason, Status
+from .state import SEN, EHEReason, Kind, Reason, Status
 from .world import World
 
 EVENT_FIELDS = (
@@ -32,7 +32,12 @@ EVENT_FIELDS = (
     "school",
     "social_care",
 )
+# EPI (2019) definition: an exit from a school roll is explained by a family move (MOVED_AWAY), a
+# move to a special school, a permanent exclusion or a placement the LA arranges (Section 19
+# provision); the rest are unexplained: to home education, missing education, alternative provision
+# without exclusion, and moves between mainstream schools without a house move.
 _UNEXPLAINED_TO = (Status.EHE, Status.CME, Status.AP)
+_SCHOOL_MOVES = (Reason.TRANSFER, Reason.MANAGED_MOVE)  # recorded reasons of roll-to-roll moves
 _OFFROLLED = (Reason.COERCED_EHE, Reason.OFFROLLED_UNKNOWN, Reason.OFFROLLED_TRANSFER)
 
 
@@ -206,6 +211,7 @@ class Observer:
             "population": np.count_nonzero(pu.status != Status.LEFT),
             "ehe": np.count_nonzero(pu.status == Status.EHE),
             "ehe_by_sen": np.bincount(pu.sen[pu.status == Status.EHE], minlength=3),
+            "ehe_by_reason": np.bincount(pu.ehe_reason[pu.status == Status.EHE], minlength=len(EHEReason)),
             "ehe_y10_11": np.count_nonzero((pu.status == Status.EHE) & (pu.year_group >= 10)),
             "cme": np.count_nonzero(pu.status == Status.CME),
             "on_roll": np.count_nonzero(on_roll),
@@ -292,6 +298,9 @@ def compute_year(w: World, ev: dict, census: dict, start_ehe, start_cme) -> dict
     r["ehcp_mean_wait_weeks"] = float(plans.mean()) if len(plans) else float("nan")
     r["tribunal_appeal_pct"] = _pct(np.count_nonzero(kind == Kind.EHCP_APPEAL), n_ref + n_no_plan + len(plans))
     r["tribunal_win_pct"] = _pct(np.count_nonzero(tribunal == 1), len(tribunal))
+    reviews = ev["value"][kind == Kind.EHCP_REVIEW]
+    r["ehcp_reviews_late_pct"] = _pct(np.count_nonzero(reviews > 0), len(reviews))
+    r["ehcp_ceased_at_review_pct"] = _pct(np.count_nonzero(reviews < 0), len(reviews))
 
     # Who enters home education
     n_in = np.count_nonzero(ehe_in)
@@ -301,6 +310,11 @@ def compute_year(w: World, ev: dict, census: dict, start_ehe, start_cme) -> dict
     r["ehe_census_ehcp_pct"] = _pct(autumn["ehe_by_sen"][SEN.EHCP], autumn["ehe"])
     r["ehe_y10_11_pct"] = _pct(np.count_nonzero(ehe_in & (ev["year_group"] >= 10)), n_in)
     r["ehe_census_y10_11_pct"] = _pct(autumn["ehe_y10_11"], autumn["ehe"])
+    by_reason = autumn["ehe_by_reason"]
+    r["ehe_reason_preference_pct"] = _pct(by_reason[EHEReason.PREFERENCE], autumn["ehe"])
+    r["ehe_reason_mental_health_pct"] = _pct(by_reason[EHEReason.MENTAL_HEALTH], autumn["ehe"])
+    r["ehe_reason_dissatisfaction_pct"] = _pct(by_reason[EHEReason.DISSATISFACTION], autumn["ehe"])
+    r["ehe_reason_unknown_pct"] = _pct(by_reason[EHEReason.UNKNOWN], autumn["ehe"])
     known = ehe_in & (ev["value"] >= 0)  # children with a full school year before the exit
     r["ehe_entrants_prior_absence_pct"] = _pct(np.count_nonzero(known & (ev["value"] >= 0.1)), np.count_nonzero(known))
 
@@ -311,13 +325,14 @@ def compute_year(w: World, ev: dict, census: dict, start_ehe, start_cme) -> dict
     r["fined_children_pct"] = _pct(len(np.unique(ev["uid"][notices])), on_roll)
     r["prosecutions_per_10000"] = 100.0 * _pct(np.count_nonzero(kind == Kind.PROSECUTION), on_roll)
 
-    # Unexplained exits: off a school roll to anywhere but a school or a recorded move; PEX excluded
-    unexplained = (
-        mv
-        & np.isin(frm, (Status.ON_ROLL, Status.SPECIAL))
-        & np.isin(to, _UNEXPLAINED_TO)
-        & (rec != Reason.PERMANENT_EXCLUSION)
-    )
+    # Unexplained exits (EPI 2019): off a school roll to EHE, CME or AP without exclusion, or to
+    # another mainstream school with no house move behind it (transfers and managed moves)
+    from_roll = mv & ((frm == Status.ON_ROLL) | (frm == Status.SPECIAL))
+    between_schools = from_roll & (to == Status.ON_ROLL) & np.isin(rec, _SCHOOL_MOVES)
+    unexplained = (from_roll & np.isin(to, _UNEXPLAINED_TO) & (rec != Reason.PERMANENT_EXCLUSION)) | between_schools
+    ap_no_pex = from_roll & (to == Status.AP) & (rec != Reason.PERMANENT_EXCLUSION)
+    r["ap_without_exclusion_per_1000"] = 1000.0 * len(np.unique(ev["uid"][ap_no_pex])) / pop
+    r["unexplained_moves_between_schools_per_1000"] = 1000.0 * np.count_nonzero(between_schools) / pop
     by_year = np.bincount(ev["year_group"][unexplained].astype(np.int64), minlength=12)
     roll_by_year = autumn["by_year_mainstream"]
     hazard = np.divide(by_year[7:12], roll_by_year[7:12], out=np.zeros(5), where=roll_by_year[7:12] > 0)

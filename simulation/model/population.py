@@ -28,7 +28,8 @@ from .state import (
 )
 
 N_YEARS = 12  # Reception to Year 11
-NEEDS = (Need.ASD, Need.SLCN, Need.SEMH, Need.MLD, Need.PHYSICAL, Need.OTHER)
+NEEDS = (Need.ASD, Need.SLCN, Need.SEMH, Need.MLD, Need.PHYSICAL, Need.OTHER)  # the register's mixes
+LATENT_NEEDS = (*NEEDS, Need.ANXIETY)  # needs the register has not (yet) recorded
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,14 @@ class PopulationSpec:
     ehcp_in_mainstream: float = 0.562  # DfE SEN in England 2024/25
     ehcp_need_mix: tuple[float, ...] = (0.315, 0.213, 0.207, 0.106, 0.06, 0.099)  # DfE EHC plans, Jan 2025
     sen_support_need_mix: tuple[float, ...] = (0.08, 0.25, 0.21, 0.17, 0.07, 0.22)  # DfE SEN 2024 (SpLD as other)
+    # Needs the SEN register does not record: a share of children without SEN (assumption: NHS
+    # England MHCYP 2023 finds a probable mental disorder in 20% of 8-16 year olds, while 18% of
+    # pupils are on the register, and diagnosis of autism and ADHD waits years), mostly anxiety.
+    unrecorded_need_share: float = 0.06
+    unrecorded_need_mix: tuple[float, ...] = (0.08, 0.15, 0.15, 0.1, 0.02, 0.05, 0.45)  # LATENT_NEEDS; assumption
     social_care_share: float = 0.04  # children in need incl. looked after, DfE CIN census
     family_size_shares: tuple[float, ...] = (0.55, 0.35, 0.10)  # 1, 2, 3 school-age children: assumption
-    initial_ehe_share: float = 0.012  # DfE EHE autumn census 2023-24 (1.1-1.4%)
+    initial_ehe_share: float = 0.006  # ADCS 2016 survey (about 0.5%); the spin-up replaces this stock
     initial_cme_share: float = 0.0045  # DfE CME autumn census (0.41-0.48%)
     initial_ap_share: float = 0.004  # DfE AP census, LA-funded placements
     start_year: int = 2023
@@ -121,6 +127,8 @@ class _DrawTables:
     care_p: np.ndarray  # by FSM * 2 + any SEN
     ehcp_need_cdf: np.ndarray
     support_need_cdf: np.ndarray
+    unrecorded_p: np.ndarray  # by year group, for children without SEN
+    unrecorded_need_cdf: np.ndarray
 
 
 @functools.lru_cache(maxsize=64)
@@ -137,14 +145,20 @@ def _draw_tables(spec: PopulationSpec) -> _DrawTables:
         care_p=np.minimum(care_p, 1.0),
         ehcp_need_cdf=choice_cdf(spec.ehcp_need_mix),
         support_need_cdf=choice_cdf(spec.sen_support_need_mix),
+        unrecorded_p=spec.unrecorded_need_share * _SUPPORT_BY_YEAR / _SUPPORT_BY_YEAR.mean(),
+        unrecorded_need_cdf=choice_cdf(spec.unrecorded_need_mix),
     )
 
 
 _NEED_CODES = np.array(NEEDS, dtype=np.int8)
+_LATENT_CODES = np.array(LATENT_NEEDS, dtype=np.int8)
 
 
 def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.random.Generator) -> dict:
-    """Characteristics of new children in the given year groups."""
+    """Characteristics of new children in the given year groups.
+
+    ``need`` and ``need_intensity`` are the child's latent need; ``sen`` is the register's record
+    of it. Every child on the register has a need; some children with a need are not on it."""
     n = len(year_group)
     tab = _draw_tables(spec)
     u = rng.random(n)
@@ -159,11 +173,16 @@ def draw_characteristics(spec: PopulationSpec, year_group: np.ndarray, rng: np.r
     intensity[support] = rng.beta(2, 5, size=len(support))
     any_sen = sen > 0
     ones = np.ones(n, dtype=np.float32)  # (one array for the three: callers copy it into their columns)
+    female = rng.random(n) < tab.female_p[any_sen.view(np.int8)]
+    social_care = rng.random(n) < tab.care_p[2 * fsm + any_sen]
+    unrecorded = (~any_sen & (rng.random(n) < tab.unrecorded_p[year_group])).nonzero()[0]
+    need[unrecorded] = weighted_choice(rng, _LATENT_CODES, tab.unrecorded_need_cdf, len(unrecorded))
+    intensity[unrecorded] = rng.beta(2, 5, size=len(unrecorded))
     return {
         "year_group": year_group.astype(np.int8),
-        "female": rng.random(n) < tab.female_p[any_sen.view(np.int8)],
+        "female": female,
         "fsm": fsm,
-        "social_care": rng.random(n) < tab.care_p[2 * fsm + any_sen],
+        "social_care": social_care,
         "sen": sen.astype(np.int8),
         "need": need,
         "need_intensity": intensity,
@@ -276,6 +295,7 @@ def build_population(spec: PopulationSpec, rng: np.random.Generator, scale: floa
     pupils.ehe_route[ehe] = rng.choice(
         [Route.GENUINE, Route.NO_CHOICE, Route.COERCED], size=len(ehe), p=[0.45, 0.45, 0.10]
     )
+
     out = pupils.status >= Status.S19
     pupils.out_since_week[out] = -rng.integers(1, 52, size=int(out.sum()))
 

@@ -10,7 +10,7 @@ from . import la
 from . import timeline as tl
 from .dynamics import hazards, support, wellbeing
 from .moves import move
-from .state import SEN, Reason, Route, Status
+from .state import SEN, Need, Reason, Route, Status
 from .world import World
 
 
@@ -25,7 +25,7 @@ def allocate_support(w: World) -> None:
     stressed = (pu.stress > p["pastoral_stress_threshold"]).nonzero()[0]
     pastoral = stressed[in_school[stressed] & (pu.sen[stressed] == SEN.NONE)]
     ehcp_need, support_need = pu.need_intensity[ehcp], pu.need_intensity[sen_support]
-    capacity = w.schools.support_hours * (1.0 + p["support_funding_change"])
+    capacity = w.schools.support_hours * ((1.0 + p["support_funding_change"]) * w.funding_index)
     shares = support.share_by_tier(
         [
             (pu.school[ehcp], ehcp_need * p["support_hours_ehcp"]),
@@ -35,10 +35,16 @@ def allocate_support(w: World) -> None:
         capacity,
     )
     pu.unmet_need[:] = 0.0
-    pu.unmet_need[ehcp] = support.unmet_need(ehcp_need, shares[0], p["ehcp_fidelity"])
+    # Fidelity is of the hours a mainstream school delivers; a special school is the provision.
+    fidelity = np.where(pu.status[ehcp] == Status.SPECIAL, np.float32(1.0), np.float32(p["ehcp_fidelity"]))
+    pu.unmet_need[ehcp] = support.unmet_need(ehcp_need, shares[0], fidelity)
     pu.unmet_need[sen_support] = support.unmet_need(support_need, shares[1], 1.0)
     pu.unmet_need[pastoral] = support.unmet_pastoral(shares[2], p["pastoral_unmet_weight"])
-    w.support_idx = with_sen  # both tiers, in slot order
+    # A need the register has not recorded gets no SEN hours: all of it is unmet.
+    needs = (in_school & (pu.need != Need.NONE)).nonzero()[0]
+    unrecorded = needs[pu.sen[needs] == SEN.NONE]
+    pu.unmet_need[unrecorded] = np.maximum(pu.unmet_need[unrecorded], pu.need_intensity[unrecorded])
+    w.need_idx = needs  # every pupil in school with a need, recorded or not, in slot order
 
 
 def update_stress(w: World) -> None:
@@ -48,7 +54,7 @@ def update_stress(w: World) -> None:
     out_stress = stress[out]
     if w.is_term:
         inputs = p["stress_background"] * pu.vulnerability
-        idx = w.support_idx
+        idx = w.need_idx
         in_special = pu.status[idx] == Status.SPECIAL
         inclusion = w.schools.inclusion[pu.school[idx]]
         if p["inclusion_uplift"]:  # lever: SEND training for teachers
@@ -101,22 +107,20 @@ def attendance(w: World) -> None:
         out=pu.absence,  # this week's share, computed in place
     )
     on_roll = on_roll.astype(np.float32)
-    framework = p["penalty_notice_framework"]  # 2024: unauthorised absence and holidays count apart
-    if framework:
-        # Unauthorised: a share of the steady and stress-driven absence; illness spells are authorised.
-        unauthorised = q * np.float32(p["unauthorised_absence_share"])
+    # Penalty notices count unauthorised absence and holidays apart: unauthorised is a share of the
+    # steady and stress-driven absence; illness spells are authorised.
+    unauthorised = q * np.float32(p["unauthorised_absence_share"])
     # Illness spells: short, random and common, they make persistent absence a matter of luck
     # for many pupils as well as of a high steady propensity (DfE: illness is half of all absence).
     ill = w.clocks["illness"].advance_all(pu.illness_hazard * on_roll, pu.uid)
     q[ill] = np.minimum(q[ill] + np.float32(p["illness_spell_absence"]), 1.0)
-    if framework:
-        # A term-time holiday: the whole week away, unauthorised.
-        away = w.clocks["holiday"].advance_all(pu.holiday_hazard * on_roll, pu.uid)
-        q[away] = 1.0
-        unauthorised[away] = 1.0
-        pu.holiday_week[away] = t
-        unauthorised *= on_roll
-        pu.half_term_unauth[:] += unauthorised
+    # A term-time holiday: the whole week away, unauthorised.
+    away = w.clocks["holiday"].advance_all(pu.holiday_hazard * on_roll, pu.uid)
+    q[away] = 1.0
+    unauthorised[away] = 1.0
+    pu.holiday_week[away] = t
+    unauthorised *= on_roll
+    pu.half_term_unauth[:] += unauthorised
     missed = q * on_roll
     pu.sessions_possible[:] += on_roll
     pu.sessions_missed[:] += missed

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import timeline as tl
 from .dynamics import hazards
-from .la import s19_delays
+from .la import due_weeks, s19_delays
 from .moves import ap_places_free, choose_schools, move, refresh_school_traits
 from .state import Form, Kind, Phase, Reason, Route, Status
 from .world import World
@@ -28,16 +28,44 @@ def initialise(w: World, rng: np.random.Generator) -> None:
         weights=np.choose(pu.sen[on], [0.0, p["support_hours_sen"], p["support_hours_ehcp"]]) * pu.need_intensity[on],
     )
     demand += _EXPECTED_PASTORAL_SHARE * roll * p["support_hours_pastoral"]
-    ratio = np.where(sc.phase == Phase.SPECIAL, p["special_capacity_ratio"], p["support_capacity_ratio"])
-    sc.support_hours[:] = ratio * demand
+    # One latent "pressure" factor per school (low inclusion, thin funding, exclusion and off-rolling
+    # cultures together): each trait keeps its own marginal, tied to the others by a Gaussian copula.
+    x_excl, x_offroll, x_incl, x_fund = latent_traits(n, p["school_trait_correlation"], rng)
+    special = sc.phase == Phase.SPECIAL
+    s = p["support_capacity_sigma"]
+    mainstream_ratio = p["support_capacity_ratio"] * np.exp(-0.5 * s * s - s * x_fund)  # lognormal, mean the ratio
+    sc.support_ratio[:] = np.where(special, p["special_capacity_ratio"], mainstream_ratio)
+    sc.support_hours[:] = sc.support_ratio * demand
     sigma = p["exclusion_propensity_sigma"]
-    sc.exclusion_propensity[:] = rng.lognormal(-0.5 * sigma * sigma, sigma, size=n)
+    sc.exclusion_propensity[:] = np.exp(-0.5 * sigma * sigma + sigma * x_excl)  # lognormal, mean 1
     sc.exclusion_sqrt[:] = np.sqrt(sc.exclusion_propensity)
-    offroll = rng.beta(p["offroll_beta_a"], p["offroll_beta_b"], size=n)
-    sc.offroll_propensity[:] = np.where(sc.phase == Phase.SECONDARY, offroll, 0.0)  # Y10-Y11 results pressure
+    secondary = (sc.phase == Phase.SECONDARY).nonzero()[0]
+    sc.offroll_propensity[:] = 0.0  # Y10-Y11 results pressure: secondary schools only
+    sc.offroll_propensity[secondary] = by_rank(
+        x_offroll[secondary], rng.beta(p["offroll_beta_a"], p["offroll_beta_b"], size=len(secondary))
+    )
     sc.offroll_base[:] = sc.offroll_propensity
+    ordinary = (~special).nonzero()[0]
+    sc.inclusion[ordinary] = by_rank(-x_incl[ordinary], rng.beta(4.0, 4.0, size=len(ordinary)))
     sc.policy_draw[:] = rng.random(n)
     sc.fines_first[:] = sc.policy_draw < p["fines_first_share"]
+
+
+def latent_traits(n: int, rho: float, rng: np.random.Generator) -> np.ndarray:
+    """Four standard normals per school (rows: exclusion, off-rolling, inclusion, funding), each
+    pair correlated ``rho``: one common factor with loading sqrt(rho) plus an own term. High values
+    are the less inclusive end; callers flip the sign for inclusion and funding."""
+    common = rng.standard_normal(n)
+    own = rng.standard_normal((4, n))
+    return np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own
+
+
+def by_rank(x: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """``sample`` (a draw from a trait's marginal) re-ordered so its ranks follow ``x``: the empirical
+    Gaussian copula. Each school's value still has the marginal, with no inverse CDF (no scipy)."""
+    out = np.empty_like(sample)
+    out[np.argsort(x, kind="stable")] = np.sort(sample)
+    return out
 
 
 def new_year(w: World) -> None:
@@ -54,10 +82,7 @@ DETERRENCE_DECAY = 0.2  # assumption
 def responses(w: World) -> None:
     """Half-term attendance reviews (fines or support), then suspensions and exclusions."""
     if w.week in tl.HALF_TERM_ENDS:
-        if w.p["penalty_notice_framework"]:
-            _attendance_review(w)
-        else:
-            _attendance_review_before_2024(w)
+        _attendance_review(w)
     pu, p = w.pupils, w.p
     # Whole-array products are formed in place (same operands, same order, same dtypes): at 80,000
     # pupils each temporary saved is a pass over memory saved.
@@ -81,33 +106,10 @@ def responses(w: World) -> None:
     pex_h = hazards.exclusion_hazard(risk, pu.school_exclusion, pu.suspensions, p)
     pex_h *= mainstream
     exclude(w, w.clocks["exclusion"].advance_all(pex_h, pu.uid))
-
-
-def _attendance_review_before_2024(w: World) -> None:
-    """The half-term rule before the national framework: a persistently absent pupil (10% of
-    sessions this half term, any reason) is fined with chance ``p_fine`` in a fines-first school."""
-    pu, p, fam = w.pupils, w.p, w.families
-    first, last = next(h for h in tl.HALF_TERMS if h[1] == w.week)
-    weeks = last - first + 1
-    persistent = ((pu.status == Status.ON_ROLL) & (pu.half_term_missed >= 0.1 * weeks)).nonzero()[0]
-    pu.half_term_missed[:] = 0.0
-    if len(persistent) == 0:
-        return
-    fines_first = w.schools.fines_first[pu.school[persistent]]
-    u = w.streams["fines"].uniform(pu.uid[persistent], w.t_week)
-    fined = persistent[fines_first & (u < p["p_fine"])]
-    supported = persistent[~fines_first]
-    if len(fined):
-        f = pu.family[fined]
-        fam.fines[f] += 1
-        fam.trust[f] = np.maximum(fam.trust[f] - p["fine_trust_loss"], 0.0)
-        pu.stress[fined] = np.minimum(pu.stress[fined] + p["stress_from_fine"], 1.0)
-        pu.deterred_until[fined] = w.t_week + 7
-        w.log.record(w, Kind.FINE, fined)
-    if len(supported):
-        pu.stress[supported] = np.maximum(pu.stress[supported] - p["support_first_relief"], 0.0)
-        f = pu.family[supported]
-        fam.trust[f] = np.minimum(fam.trust[f] + 0.05, 1.0)
+    if p["directed_ap_per_exclusion"] > 0:
+        # Suspended secondary pupils still on roll: the school's other way out (behaviour, not results)
+        cand = ((pu.suspensions > 0) & (pu.status == Status.ON_ROLL) & (pu.year_group >= 7)).nonzero()[0]
+        _direct_to_ap(w, cand, pex_h[cand] * np.float32(p["directed_ap_per_exclusion"]))
 
 
 NOTICE_THRESHOLD_WEEKS = 1.0  # 10 unauthorised sessions (a week of school) ...
@@ -236,6 +238,32 @@ def offrolling(w: World) -> None:
 
     refused = ~comply & (form == Form.ULTIMATUM) & (u_dest < p["p_ultimatum_exclusion"])
     exclude(w, hit[refused])
+
+
+def _direct_to_ap(w: World, idx: np.ndarray, h: np.ndarray) -> None:
+    """Exclusion by another name: the school directs (maintained, Education Act 2002 s.29A) or
+    arranges (academy) an off-site AP placement for a pupil whose behaviour it will not manage, with
+    no permanent exclusion and no family choice in it. The hazard is the pupil's exclusion hazard
+    (the school's exclusion culture, the pupil's risk and suspensions) times
+    ``directed_ap_per_exclusion``. Recorded truthfully as DIRECTED_TO_AP: a move into AP without
+    exclusion, which EPI counts as an unexplained exit. Excluded children waiting for a place come
+    first (the LA's duty); the placement is time-limited (``directed_ap_weeks``), then the pupil
+    returns to a school."""
+    pu, t = w.pupils, w.t_week
+    hit = w.clocks["directed_ap"].advance(idx, h, pu.uid)
+    if len(hit) == 0:
+        return
+    waiting = np.count_nonzero((pu.status == Status.S19) & (pu.exit_true_reason == Reason.PERMANENT_EXCLUSION))
+    free = max(ap_places_free(w) - waiting, 0)
+    if free == 0:
+        return
+    u_order, u_weeks = w.streams["directed_ap"].uniforms(pu.uid[hit], (2 * t, 2 * t + 1))
+    chosen = np.sort(np.argsort(u_order, kind="stable")[:free])  # places by lot when too few
+    directed = hit[chosen]
+    move(w, directed, Status.AP, Reason.DIRECTED_TO_AP, Reason.DIRECTED_TO_AP)
+    pu.place_due_week[directed] = t + due_weeks(w.p["directed_ap_weeks"], u_weeks[chosen])
+    f = pu.family[directed]
+    w.families.trust[f] = np.maximum(w.families.trust[f] - 0.1, 0.0)
 
 
 def _transfer(w: World, idx: np.ndarray, true: int, recorded: int, u: np.ndarray) -> None:

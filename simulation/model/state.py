@@ -77,6 +77,7 @@ class Need(Codes):
     MLD = 4
     PHYSICAL = 5
     OTHER = 6
+    ANXIETY = 7  # anxiety or another mental-health need; rarely a recorded primary need
 
 
 class Phase(Codes):
@@ -120,6 +121,7 @@ class Reason(Codes):
     REINTEGRATION = 21
     AGED_OUT = 22
     STARTED_SCHOOL = 23  # a new Reception child joins a school roll
+    DIRECTED_TO_AP = 24  # the school directs or arranges off-site AP, no exclusion (recorded as such)
 
 
 class Kind(Codes):
@@ -141,6 +143,7 @@ class Kind(Codes):
     PARENT_LEFT_WORK = 13
     EHCP_AGREED = 14
     PROSECUTION = 15  # a third case in 3 years, past the penalty-notice cap
+    EHCP_REVIEW = 16  # annual review of a plan; value: weeks late (0 on time), -1 if the plan ceased
 
 
 class Form(Codes):
@@ -157,6 +160,16 @@ class Route(Codes):
     GENUINE = 1
     NO_CHOICE = 2
     COERCED = 3
+
+
+class EHEReason(Codes):
+    """The primary reason the LA records for a home education (DfE EHE collection, collapsed)."""
+
+    NONE = 0
+    PREFERENCE = 1  # philosophical or preferential, lifestyle, religious
+    MENTAL_HEALTH = 2
+    DISSATISFACTION = 3  # with the school or its SEND support (bullying included)
+    UNKNOWN = 4  # unknown to the LA, other, or no reason given
 
 
 PUPIL_COLUMNS: dict[str, type] = {
@@ -187,6 +200,7 @@ PUPIL_COLUMNS: dict[str, type] = {
     "school_offroll": np.float32,
     "status_since_week": np.int32,  # weeks in status = t_week - status_since_week
     "ehe_route": np.int8,  # Route of the current home education
+    "ehe_reason": np.int8,  # EHEReason recorded for it
     # weekly state
     "stress": np.float32,
     "unmet_need": np.float32,
@@ -223,6 +237,7 @@ PUPIL_COLUMNS: dict[str, type] = {
     "out_since_week": np.int32,  # week the pupil last left education
     "exit_true_reason": np.int8,
     "exit_recorded_reason": np.int8,
+    "ehcp_review_week": np.int32,  # -1 none; week the plan's next annual review is held
 }
 
 # Pupil columns whose "not set" value is -1 (week numbers and the school index), not 0.
@@ -230,7 +245,7 @@ UNSET_IS_MINUS_ONE = (
     "ehcp_requested_week", "ehcp_due_week", "s19_due_week", "place_due_week", "camhs_due_week",
     "camhs_referred_week", "complaint_due_week", "complaint_start_week", "out_since_week",
     "part_time_until", "deterred_until", "school", "holiday_week", "notice_week_1", "notice_week_2",
-    "prior_year_absence",
+    "prior_year_absence", "ehcp_review_week",
 )  # fmt: skip
 
 FAMILY_COLUMNS: dict[str, type] = {
@@ -247,6 +262,7 @@ SCHOOL_COLUMNS: dict[str, type] = {
     "academy": np.bool_,
     "capacity": np.int32,  # places
     "support_hours": np.float32,  # SEN + pastoral staff hours per week
+    "support_ratio": np.float32,  # support hours over the pupils' demand at the start (funding adequacy)
     "inclusion": np.float32,  # 0-1
     "fines_first": np.bool_,
     "exclusion_propensity": np.float32,

@@ -46,14 +46,17 @@ class World:
         "calendars",  # who is due in which week, for the LA processes with a due-week column
         "clock_bank",
         "clocks",
+        "draw_spec",  # the population spec with this year's SEN prevalence, for new children (drivers)
         "families",
         "family_pool",  # family rows with no children, refreshed when it runs low
+        "funding_index",  # real school funding this year against 2023/24 (drivers)
         "inspections",  # (year, school, off-rolling found)
         "intervention_state",  # each intervention's own ledger, by intervention
         "is_term",
         "la",
         "log",
         "modifiers",  # per-pupil multipliers set by interventions; reset every week (phase 2)
+        "need_idx",  # pupils in school with a latent need, recorded or not, in slot order (phase 3, read in 4)
         "observer",
         "p",  # live parameters: the scenario's, moved by this year's interventions
         "p_base",
@@ -65,7 +68,6 @@ class World:
         "schools",
         "spec",
         "streams",
-        "support_idx",  # pupils on the SEN register in school, in slot order (phase 3, read in 4)
         "t_week",
         "weight",
     )

@@ -118,7 +118,7 @@ class SupportFirstAttendance(Intervention):
     title = "Support-first attendance"
     lever = "fines_first_share"
     levers = ("fines_first_share",)
-    source = "DfE, Working together to improve school attendance (2024); MECHANISMS: p_fine 0.5 -> 0.05"
+    source = "DfE, Working together to improve school attendance (2024); MECHANISMS: fines-first schools 50% -> 5%"
     cost_basis = "GBP 50 per support contact instead of a fine (assumption: about an hour of attendance staff time)"
     units = "support contacts"
     FIELDS: ClassVar = {"fines_first_share": (0.0, 1.0, "share of schools", "schools still fines-first")}
@@ -149,19 +149,19 @@ class PenaltyNoticeTightening(Intervention):
     type = "penalty_notice_tightening"
     title = "More fines"
     lever = "fines_first_share"
-    levers = ("fines_first_share", "p_fine")
+    levers = ("fines_first_share", "p_notice_attendance")
     source = "DfE parental responsibility measures; MECHANISMS: +25% fines"
     cost_basis = ""  # revenue-raising; administration not estimated
     FIELDS: ClassVar = {
         "fines_first_share": (0.0, 1.0, "share of schools", "schools fines-first"),
-        "fine_increase": (0.0, 1.0, "share", "rise in the chance a persistently absent pupil's family is fined"),
+        "fine_increase": (0.0, 1.0, "share", "rise in the chance an attendance case ends in a penalty notice"),
     }
     fines_first_share: float = 0.8
     fine_increase: float = 0.25
 
     def adjust(self, p, strength):
         self._toward(p, "fines_first_share", self.fines_first_share, strength)
-        self._set(p, "p_fine", p["p_fine"] * (1.0 + self.fine_increase * strength))
+        self._set(p, "p_notice_attendance", p["p_notice_attendance"] * (1.0 + self.fine_increase * strength))
 
 
 @register
@@ -401,26 +401,3 @@ class SENDTraining(Intervention):
             n = {ph: len(ids) * model.weight for ph, ids in model.school_ids.items()}
             gbp = sum(n[ph] * self.GBP_PER_SCHOOL[ph] for ph in n) * strength
             self._book(model, gbp, sum(n.values()) * strength)
-
-
-@register
-@dataclass(frozen=True)
-class PenaltyNoticeFramework(Intervention):
-    """The national framework for penalty notices (England, from August 2024): 10 unauthorised
-    sessions in 10 school weeks, term-time holidays as their own type, at most 2 notices per
-    child in 3 years, then prosecution rare."""
-
-    type = "penalty_notice_framework"
-    title = "Penalty-notice framework 2024"
-    lever = "penalty_notice_framework"
-    levers = ("penalty_notice_framework",)
-    source = (
-        "DfE, Working together to improve school attendance (2024); volumes fitted to DfE 2022/23 "
-        "(398,800 notices, 89% for holidays): p_notice_holiday, p_notice_attendance"
-    )
-    cost_basis = ""
-    FIELDS: ClassVar = {}
-
-    def adjust(self, p, strength):
-        if strength > 0:  # a rule is in force or not: a ramp does not apply
-            p["penalty_notice_framework"] = 1

@@ -186,7 +186,7 @@ def test_overrides_reach_the_run(small: Path, tmp_path: Path):
 BAD_FILES = {
     "bad_syntax.toml": "years = 1\n[population\n",
     "unknown_key.toml": "yearz = 1\n",
-    "out_of_range.toml": "[parameters]\np_fine = 7.0\n",
+    "out_of_range.toml": "[parameters]\np_notice_attendance = 7.0\n",
     "bad_intervention.toml": '[[interventions]]\ntype = "teleport"\n',
     "late_intervention.toml": SMALL.replace("years = 1", "years = 3")
     + '\n[[interventions]]\ntype = "support_funding"\nstart_year = 2\n',
@@ -199,7 +199,7 @@ BAD_FILES = {
         ("missing.toml", [], ["missing.toml", "not found"]),
         ("bad_syntax.toml", [], ["bad_syntax.toml", "TOML"]),
         ("unknown_key.toml", [], ["unknown_key.toml", "'yearz'"]),
-        ("out_of_range.toml", [], ["out_of_range.toml", "p_fine"]),
+        ("out_of_range.toml", [], ["out_of_range.toml", "p_notice_attendance"]),
         ("bad_intervention.toml", [], ["bad_intervention.toml", "'teleport'"]),
         ("late_intervention.toml", ["--years", "2"], ["late_intervention.toml", "--years"]),
         ("small.toml", ["--replicates", "0"], ["--replicates"]),

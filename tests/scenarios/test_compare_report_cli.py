@@ -73,7 +73,12 @@ def test_compare_prints_the_headline_and_crn(tmp_path, capsys):
     assert "difference (90% CI)" in text and "exits_per_1000" in text
     # the CRN line: how much narrower the paired interval is (or that it has zero width)
     assert re.search(r"paired interval [\d.]+x narrower|zero-width paired interval", text)
-    assert "per exit averted" in text
+    # the cost line; a cost per exit averted only where the net exits averted are positive
+    cost = re.search(
+        r"mentors_and_funding: (-?[\d.,]+) \(.*\); GBP [\d,]+ a year(; GBP [\d,]+ per exit averted)?", text
+    )
+    assert cost, text
+    assert (cost.group(2) is not None) == (float(cost.group(1).replace(",", "")) > 0)
 
 
 def test_compare_writes_tables_and_manifest(results):

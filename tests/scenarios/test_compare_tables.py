@@ -190,6 +190,7 @@ def test_exit_routes_views_count_the_same_exits(comparison):
         "Elective home education",
         "Unexplained exit (missing education)",
         "Permanent exclusion",
+        "Directed to AP without exclusion",
         "Section 19 provision",
     }
 

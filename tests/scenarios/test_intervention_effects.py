@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from simulation import SchoolExitModel, run
+from simulation.model import drivers
 from simulation.model import timeline as tl
 from simulation.model.modifiers import Modifiers
 from simulation.model.moves import refresh_school_traits
@@ -37,7 +38,14 @@ def _without_name(df: pd.DataFrame) -> pd.DataFrame:
 
 # Worlds where a lever has something to act on: in the 4,000-pupil LA few children wait for a
 # special place, and extra places change nothing while places stand empty.
-NEEDS_DEMAND = {"special_school_places": {"p_plan_names_special": 0.5}}
+# Interventions whose target group is too rare in a 4,000-pupil LA for one year to show them
+# acting: the mechanism they act on is made common (each value inside its registry range).
+NEEDS_DEMAND = {
+    "special_school_places": {"p_plan_names_special": 0.5},
+    "accountability_reform": {"offroll_hazard": 0.06, "offroll_beta_a": 1.0},  # pressure events
+    "ebsa_specialist_support": {"ebsa_entry_stress": 0.6},  # pupils in school distress
+    "ehe_consent": {"ehe_no_choice_hazard": 0.02},  # no-choice exits to review
+}
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRY))
@@ -88,7 +96,9 @@ def test_an_intervention_that_ends_leaves_nothing_behind(small):
     s = small.with_(interventions=(SENDTraining(increase=0.2, end_year=0), MentalHealthSupportTeams(end_year=0)))
     m = SchoolExitModel(s, seed=2)
     m.run_for(YEAR + 1)
-    assert m.p == m.p_base and m.modifiers.stress_input_scale is None
+    expected = dict(m.p_base)
+    drivers.apply(expected, m.world.academic_year)  # the year's published trends, nothing else
+    assert m.p == expected and m.modifiers.stress_input_scale is None
 
 
 def test_mentors_reach_persistently_absent_pupils_within_capacity(small):
@@ -150,7 +160,9 @@ def test_ofsted_scrutiny_inspects_more_and_deters(make_scenario):
 
 
 def test_accountability_reform_removes_the_census_spike(make_scenario):
-    s = make_scenario(n_pupils=6000, years=2, burn_in=0, seed=8)
+    s = make_scenario(
+        n_pupils=6000, years=2, burn_in=0, seed=8, parameters={"offroll_hazard": 0.06, "offroll_beta_a": 1.0}
+    )
     reform = s.with_(name="reform", interventions=(AccountabilityReform(),))
     base, pol = run(s, seed=8, record_events=True), run(reform, seed=8, record_events=True)
 
@@ -223,10 +235,20 @@ def test_ofsted_sees_the_record_not_the_truth(make_scenario):
 def test_leaving_a_special_school_for_home_education_needs_la_consent(make_scenario):
     """Same seed, consent almost always refused against always given: far fewer special-school
     pupils go to home education, and no fewer from mainstream (the rule touches only them)."""
-    s = make_scenario(n_pupils=20000, years=2, burn_in=0)
+    # no-choice exits made common (inside the registry range) so special schools see enough of them
+    hard = {
+        "ehe_no_choice_hazard": 0.02,
+        "ehe_stress_threshold": 0.5,
+        "ehe_distress_weight": 1.0,
+        "stress_from_mismatch": 0.08,
+        "stress_background": 0.005,
+    }
+    s = make_scenario(n_pupils=20000, years=2, burn_in=0, parameters=hard)
 
     def ehe_entries(consent: float) -> tuple[int, int]:
-        m = SchoolExitModel(s.with_(parameters={"p_special_ehe_consent": consent}), seed=6, record_events=True)
+        m = SchoolExitModel(
+            s.with_(parameters={**s.parameters, "p_special_ehe_consent": consent}), seed=6, record_events=True
+        )
         m.run_for(2 * YEAR)
         ev = [m.log.year(y) for y in m.log.years()]
         frm = np.concatenate([e["from_status"] for e in ev])

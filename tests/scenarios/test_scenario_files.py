@@ -43,7 +43,7 @@ def test_every_intervention_documents_fields_source_and_cost():
             assert f["unit"] and f["meaning"], (kind, name)
     not_costed = {k for k, c in REGISTRY.items() if not c.cost_basis}
     # enforcement rules: LA time against notice revenue, with no published net cost
-    assert not_costed == {"accountability_reform", "penalty_notice_tightening", "penalty_notice_framework"}
+    assert not_costed == {"accountability_reform", "penalty_notice_tightening"}
 
 
 def test_readme_catalogue_is_current():

@@ -22,7 +22,10 @@ n_special = 1
 CASES = {  # name: (file text, words the one-line message must hold)
     "unknown_key": ('extends = "base.toml"\ncolour = "red"\n', ["colour", "allowed"]),
     "bad_type": ('extends = "base.toml"\nyears = "five"\n', ["years", "'five'", "allowed"]),
-    "out_of_range": ('extends = "base.toml"\n[parameters]\np_fine = 3.0\n', ["p_fine", "3.0", "allowed: 0.1 to 0.8"]),
+    "out_of_range": (
+        'extends = "base.toml"\n[parameters]\np_notice_attendance = 3.0\n',
+        ["p_notice_attendance", "3.0", "allowed: 0.05 to 0.8"],
+    ),
     "unknown_type": ('extends = "base.toml"\n[[interventions]]\ntype = "magic"\n', ["'magic'", "allowed"]),
     "unknown_field": (
         'extends = "base.toml"\n[[interventions]]\ntype = "attendance_mentors"\ncolour = 1\n',

@@ -45,10 +45,10 @@ def test_morris_screening_covers_every_uncertainty_and_lever():
     exp = load_experiment(ROOT / "experiments" / "morris_screening.toml")
     assert set(exp.names) == set(PARAMS)
     sobol = load_experiment(ROOT / "experiments" / "sobol_levers.toml")
-    # every lever but on/off regimes, which are compared as scenarios
+    # every lever (an on/off regime would be compared as two scenarios; there is none today)
     switches = {p.name for p in PARAMS.values() if p.integer and p.low == 0 and p.high == 1}
-    assert switches == {"penalty_notice_framework"}
-    assert set(sobol.names) == {p.name for p in PARAMS.values() if p.kind == "lever"} - switches
+    assert switches == set()
+    assert set(sobol.names) == {p.name for p in PARAMS.values() if p.kind == "lever"}
     assert sobol.outputs == exp.outputs
 
 
@@ -69,10 +69,10 @@ BAD = {
     "unknown_method": (school_exit('method = "fast"\nsamples = 4\n'), ["method", "'fast'", "morris, sobol"]),
     "bounds_reversed": (
         school_exit(
-            'method = "morris"\nsamples = 4\n[parameters]\nnames = ["p_fine"]\n'
-            "[parameters.bounds]\np_fine = [0.6, 0.2]\n"
+            'method = "morris"\nsamples = 4\n[parameters]\nnames = ["p_notice_attendance"]\n'
+            "[parameters.bounds]\np_notice_attendance = [0.6, 0.2]\n"
         ),
-        ["p_fine", "reversed"],
+        ["p_notice_attendance", "reversed"],
     ),
     "unknown_parameter": (
         school_exit('method = "morris"\nsamples = 4\n[parameters]\nnames = ["p_teleport"]\n'),
@@ -92,10 +92,10 @@ BAD = {
     ),
     "bounds_outside_registry": (
         school_exit(
-            'method = "morris"\nsamples = 4\n[parameters]\nnames = ["p_fine"]\n'
-            "[parameters.bounds]\np_fine = [0.0, 0.9]\n"
+            'method = "morris"\nsamples = 4\n[parameters]\nnames = ["p_notice_attendance"]\n'
+            "[parameters.bounds]\np_notice_attendance = [0.0, 0.9]\n"
         ),
-        ["p_fine", "registry"],
+        ["p_notice_attendance", "registry"],
     ),
     "unknown_output": (
         school_exit('method = "morris"\nsamples = 4\n[parameters]\nkinds = ["lever"]\n').replace(

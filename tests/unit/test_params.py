@@ -109,7 +109,7 @@ def test_salib_problem_bounds_equal_the_registry():
 
 
 def test_salib_problem_for_chosen_names():
-    names = ["assessment_capacity", "p_fine"]
+    names = ["assessment_capacity", "p_notice_attendance"]
     problem = salib_problem(names)
     assert problem["names"] == names
     assert problem["bounds"] == [[PARAMS[n].low, PARAMS[n].high] for n in names]

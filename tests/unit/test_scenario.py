@@ -47,7 +47,7 @@ seed = 9
 [population]
 n_pupils = 3000
 [parameters]
-p_fine = {mid("p_fine")}
+p_notice_attendance = {mid("p_notice_attendance")}
 """,
     )
     child = write(
@@ -68,7 +68,10 @@ fines_first_share = {mid("fines_first_share")}
     assert s.years == 2  # child wins
     assert s.seed == 9  # inherited
     assert s.population.n_pupils == 3000 and s.population.n_primary == 8  # tables merged key by key
-    assert s.parameters == {"p_fine": mid("p_fine"), "fines_first_share": mid("fines_first_share")}
+    assert s.parameters == {
+        "p_notice_attendance": mid("p_notice_attendance"),
+        "fines_first_share": mid("fines_first_share"),
+    }
 
 
 def test_extends_two_levels_is_refused(tmp_path):
@@ -144,7 +147,7 @@ def test_out_of_range_parameter_names_key_value_and_bounds(tmp_path):
         ("[population]\nehcp_share = 1.5\n", "ehcp_share"),
         ("[population]\nehcp_need_mix = [0.5, 0.5]\n", "ehcp_need_mix"),
         ("[population]\nunknown_share = 0.1\n", "unknown_share"),
-        ('[parameters]\np_fine = "high"\n', "p_fine"),
+        ('[parameters]\np_notice_attendance = "high"\n', "p_notice_attendance"),
         ('interventions = "none"\n', "interventions"),
     ],
 )
@@ -270,7 +273,7 @@ def test_scenario_round_trips_through_its_dict(tmp_path):
             f"""
 years = 3
 [parameters]
-p_fine = {mid("p_fine")}
+p_notice_attendance = {mid("p_notice_attendance")}
 [[interventions]]
 type = "support_funding"
 change = 0.1
@@ -280,7 +283,7 @@ ramp_years = 1
         )
     )
     d = s.to_dict()
-    assert d["parameters"] == {"p_fine": mid("p_fine")}
+    assert d["parameters"] == {"p_notice_attendance": mid("p_notice_attendance")}
     assert d["interventions"] == [{"type": "support_funding", "change": 0.1, "start_year": 1, "ramp_years": 1}]
 
 

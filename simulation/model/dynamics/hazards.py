@@ -81,13 +81,17 @@ def genuine_ehe_hazard(preference, capacity, p: dict) -> np.ndarray:
     return p["ehe_genuine_hazard"] * preference * (0.5 + capacity)
 
 
-def no_choice_ehe_hazard(stress, distress, unmet, fines, trust, p: dict) -> np.ndarray:
+def no_choice_strain_terms(stress, distress, unmet, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The two parts of the strain behind a no-choice exit: the child's state (stress above the
+    threshold, school distress) and the school's failure to meet need (unmet need)."""
     s0 = p["ehe_stress_threshold"]
-    strain = (
-        np.clip((stress - s0) / (1.0 - s0), 0.0, 1.0)
-        + p["ehe_distress_weight"] * distress
-        + p["ehe_unmet_weight"] * unmet
-    )
+    mental = np.clip((stress - s0) / (1.0 - s0), 0.0, 1.0) + p["ehe_distress_weight"] * distress
+    return mental, p["ehe_unmet_weight"] * unmet
+
+
+def no_choice_ehe_hazard(stress, distress, unmet, fines, trust, p: dict) -> np.ndarray:
+    mental, unmet_part = no_choice_strain_terms(stress, distress, unmet, p)
+    strain = mental + unmet_part
     return p["ehe_no_choice_hazard"] * strain * (1.0 + p["ehe_fines_push"] * fines) * (1.5 - trust)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..state import Need
 
 # How badly a mainstream environment fits each primary need (assumption).
-MISMATCH_BY_NEED = np.array([0.0, 1.0, 0.5, 0.8, 0.4, 0.3, 0.4], dtype=np.float32)
+MISMATCH_BY_NEED = np.array([0.0, 1.0, 0.5, 0.8, 0.4, 0.3, 0.4, 0.6], dtype=np.float32)  # by Need (ANXIETY: assumption)
 SPECIAL_SCHOOL_MISMATCH = 0.3
 
 
