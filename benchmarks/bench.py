@@ -9,7 +9,10 @@ Prints a table; nothing here asserts. The figures:
       its split into the model run (from the manifest) and the rest (start-up, imports, writing);
 (iii) a sweep-sized run: the same scenario at scale 0.125 (10,000 pupils), burn-in plus 5 years;
 (iv)  the cost per pupil-week of the model's weekly step against the per-agent Mesa
-      reference of the hot rules (``benchmarks/reference_mesa.py``).
+      reference of the hot rules (``benchmarks/reference_mesa.py``);
+(v)   with ``--compare`` only (it takes minutes): ``school-exit compare`` of the baseline and the
+      three packages, 20 paired replicates at scale 0.25 on 2 workers, the analyst's usual job.
+      It was a timed test (budget 2 minutes) until the baseline's spin-up grew to 8 years.
 
 (i)-(iii) are the median of ``--repeats`` fresh processes (default 3); (iv) the fastest of as
 many passes. Two host figures come first, because this machine's speed varies from hour to hour
@@ -176,6 +179,23 @@ def cli_run(years: int, repeats: int = 1) -> tuple[str, Finished | None, float |
     runs.sort(key=lambda r: r[0].seconds)
     done, run_s = runs[(len(runs) - 1) // 2]
     return "", done, run_s
+
+
+PACKAGES = ("package_childrens_commissioner.toml", "package_send_reform.toml", "package_enforcement_first.toml")
+
+
+def compare_run() -> tuple[str, Finished | None]:
+    """The whole ``school-exit compare`` process of figure (v), or the reason it cannot run."""
+    exe = Path(sys.executable).with_name("school-exit")
+    if not exe.exists():
+        return f"not available ({exe} missing: reinstall the package)", None
+    with tempfile.TemporaryDirectory() as tmp:
+        scen = [str(ROOT / "scenarios" / name) for name in PACKAGES]
+        cmd = [str(exe), "compare", str(SCENARIO), *scen, "--replicates", "20", "--scale", "0.25", "-j", "2"]
+        done = run_process([*cmd, "--out", str(Path(tmp) / "out")])
+    if done.returncode != 0:
+        return f"failed (exit {done.returncode}): {_last_line(done.stderr)}", done
+    return "", done
 
 
 # --- per pupil-week: the model against the per-agent reference ----------------------------------
@@ -370,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of the table: figure (i) for git revision REV and for this working tree, in alternating pairs",
     )
     parser.add_argument("--pairs", type=int, default=8, help="pairs of runs for --against (default 8)")
+    parser.add_argument("--compare", action="store_true", help="also time figure (v), a 4-scenario compare")
     parser.add_argument("--child-run", nargs=3, metavar=("SCALE", "YEARS", "BURN_IN"), help=argparse.SUPPRESS)
     parser.add_argument("--child-scenario", type=Path, default=SCENARIO, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -515,6 +536,16 @@ def main(argv: list[str] | None = None) -> int:
         table.row("  the same ratio, pass by pass", f"{low:.1f}-{high:.1f}x")
     table.row("ratio reference / model (same size)", f"{cost['reference'] / cost['model_small']:.1f}x")
     table.row("ratio reference / vectorised twin", f"{cost['reference'] / cost['twin']:.0f}x")
+    if args.compare:
+        table.section(
+            f"(v) school-exit compare: baseline and {len(PACKAGES)} packages, 20 replicates, scale 0.25, 2 workers"
+        )
+        why, done = compare_run()
+        if done is None or done.returncode != 0:
+            table.row("wall seconds (whole process)", why)
+        else:
+            table.row("wall seconds (whole process)", f"{done.seconds:.1f} s")
+            table.row("seconds per run (80 runs)", f"{done.seconds / 80:.2f} s")
     table.print()
     if quick:
         print(
