@@ -7,31 +7,34 @@ a child the policy does not touch lives the same life in both runs. It returns a
 :class:`Comparison` of tidy tables (``comparison["metrics"]``); ``school-exit compare`` is the
 same call from the command line.
 
-Definitions (documented here once; the report repeats them):
+The counts (children leaving a roll, moves off a roll, children out of school, weeks of school
+education lost) are defined once, in :data:`simulation.model.metrics.COUNTS`, and computed once,
+in :mod:`.counts`; every table here and every figure of the report uses them. The rest:
 
-- **Exit**: a move off a school roll (mainstream or special) into home education (EHE),
-  missing education (CME), alternative provision (AP) or Section 19 provision. Moving away,
-  ageing out, transfers and managed moves to another school are not exits.
 - **Route**: the true reason (genuine home education; no-choice home education; pushed into
   home education by the school; off-rolled, destination unknown; permanent exclusion; Section
   19 after school distress) or the recorded one (elective home education; unexplained exit;
-  permanent exclusion; Section 19 provision).
-- **Averted / new / displaced** (children, over the evaluation window): a child (uid, the same
-  child in both runs of a replicate) who left a roll in the baseline run but not under the
-  policy is *averted*; one who left only under the policy is *new*; one who left in both by a
-  different route (of their first exit) is *displaced*. Net exits averted = averted - new.
-  Capacity-limited services (places, queues) spread small changes to other children, so gross
-  averted and new both include some reshuffling; the net figure is the policy's effect. An exit
-  delayed past the end of the window counts as averted.
-- **Pupil-weeks out of school**: term weeks in EHE, CME or Section 19 provision (weighted);
-  regained = baseline minus policy.
+  permanent exclusion; Section 19 provision), of a child's first move off a roll in the year.
+- **Averted / new / displaced** (children, year by year): a child (uid, the same child in both
+  runs of a replicate) who left a roll in a year of the baseline run but not in that year under
+  the policy is *averted*; one who left only under the policy is *new*; one who left in both by a
+  different route is *displaced*. Net averted = averted - new = the paired difference of
+  ``children_leaving_per_1000`` times the population / 1,000 (exactly: the same children are
+  counted). A leaving delayed into the next year is averted in one year and new in the next; one
+  delayed past the end of the window counts as averted. Capacity-limited services (places,
+  queues) spread small changes to other children, so gross averted and new both include some
+  reshuffling; the net figure is the policy's effect.
+- **Pupil-weeks regained**: baseline minus policy pupil-weeks of school education lost
+  (``weeks_education_lost_per_1000`` times the population / 1,000, summed over the years), in
+  all and by component (home education; on a roll, missing or in Section 19).
 - **Intervals**: a scenario's "p5-p95" is the 5-95% range across replicates; a paired difference
   comes with the 90% t-interval of its mean over replicates, beside the interval the same runs
-  would give if they were unpaired (Welch). Risk ratios and cost per exit averted use a
+  would give if they were unpaired (Welch). Risk ratios and cost per child kept on a roll use a
   bootstrap over replicates (2,000 resamples, fixed seed).
 - **Equality**: a group (SEN status, primary need, FSM, child in need or looked after) is read
-  from the child's record at exit; risk = children leaving per 1,000 children of the group
-  present at the end of the run, per year.
+  from the child's record at their first move off a roll in the year; risk = children of the
+  group leaving a roll a year per 1,000 children of the group (its share of the run's children
+  at the end, times the 5-16 population), so "All children" is ``children_leaving_per_1000``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import pandas as pd
 from simulation.model.metrics import HEADLINE
 from simulation.policy.scenario import Scenario, ScenarioError, load_scenario
 
+from .counts import leavers
 from .digest import RunDigest, pair_runs, run_digest
 from .paired import (  # noqa: F401  (re-exported: the comparison's statistics)
     ALL_METRICS,
@@ -207,9 +211,12 @@ def tabulate(digests: list[RunDigest], scenarios: list[Scenario]) -> dict[str, p
             groups += g
     routes = []
     for d in digests:
+        children = leavers(d.exits)
         for view in ("true", "recorded"):
-            counts = d.exits.groupby(["academic_year", f"{view}_route"]).size()
-            for (year, route), n in counts.items():
+            col = f"{view}_route"
+            n_children = children.groupby([children.index.get_level_values("academic_year"), col]).size()
+            n_moves = d.exits.groupby(["academic_year", col]).size()
+            for (year, route), n in n_moves.items():
                 routes.append(
                     {
                         "scenario": d.scenario,
@@ -217,10 +224,13 @@ def tabulate(digests: list[RunDigest], scenarios: list[Scenario]) -> dict[str, p
                         "academic_year": year,
                         "view": view,
                         "route": route,
-                        "exits": n * d.weight,
+                        "children": n_children.get((year, route), 0) * d.weight,
+                        "moves": n * d.weight,
                     }
                 )
-    exit_routes = pd.DataFrame(routes, columns=["scenario", "replicate", "academic_year", "view", "route", "exits"])
+    exit_routes = pd.DataFrame(
+        routes, columns=["scenario", "replicate", "academic_year", "view", "route", "children", "moves"]
+    )
     averted_df = pd.DataFrame(averted)
     eq = pd.DataFrame(groups)
     costs = pd.concat([d.costs.assign(scenario=d.scenario, replicate=d.replicate) for d in digests], ignore_index=True)

@@ -1,8 +1,9 @@
 """What a comparison keeps of one run, and how a baseline run and a policy run are paired.
 
-A run is digested in its worker (exits by true and recorded route, weeks out of school, group
-sizes, EHCP waits, costs), so the model never crosses a process boundary; pairing two digests of
-the same seed gives the exits averted, new and displaced for each child.
+A run is digested in its worker (its moves off a roll by true and recorded route, the counts of
+:mod:`.counts`, group sizes, EHCP waits, costs), so the model never crosses a process boundary;
+pairing two digests of the same seed gives, year by year, the children whose leaving a roll was
+averted, new or displaced.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from simulation.model import timeline as tl
-from simulation.model.state import Kind, Reason, Status
+from simulation.model.state import Kind, Reason
 from simulation.policy.scenario import Scenario
 from simulation.research.runner import run
+
+from .counts import EXIT_FROM, EXIT_TO, add_counts, group_population, is_exit, leavers, pupil_weeks_lost
 
 TRUE_ROUTES = {
     Reason.GENUINE_EHE: "Home education: genuine choice",
@@ -50,9 +53,8 @@ GROUPS: dict[str, Callable[[dict], np.ndarray]] = {
     "No free school meals": lambda c: ~c["fsm"].astype(bool),
     "Child in need or looked after": lambda c: c["social_care"].astype(bool),
 }
-_EXIT_FROM = (Status.ON_ROLL, Status.SPECIAL)
-_EXIT_TO = (Status.AP, Status.S19, Status.EHE, Status.CME)
-_OUT = {"ehe": "Home education", "cme": "Missing education", "s19": "Section 19"}
+EVERYONE = "All children"
+_EXIT_FROM, _EXIT_TO = EXIT_FROM, EXIT_TO  # the names the app reads
 
 
 @dataclass
@@ -83,27 +85,19 @@ def run_digest(arg: tuple[Scenario, int, bool]) -> RunDigest:
     res = run(scenario, replicate=replicate, record_events=True, keep_model=True)
     m, ev, w = res.model, res.events, res.model.weight
     start = scenario.population.start_year - scenario.burn_in
-    is_exit = (ev["kind"] == Kind.MOVE) & ev["from_status"].isin(_EXIT_FROM) & ev["to_status"].isin(_EXIT_TO)
+    moves_off = is_exit(ev)
     cols = ["uid", "week", "year_group", "sen", "fsm", "need", "social_care", "school"]
-    exits = ev.loc[is_exit, cols].reset_index(drop=True)
+    exits = ev.loc[moves_off, cols].reset_index(drop=True)
     exits.insert(2, "academic_year", start + exits["week"] // tl.WEEKS_PER_YEAR)
-    exits["true_route"] = _label(ev.loc[is_exit, "true_reason"].reset_index(drop=True), TRUE_ROUTES)
-    exits["recorded_route"] = _label(ev.loc[is_exit, "recorded_reason"].reset_index(drop=True), RECORDED_ROUTES)
+    exits["true_route"] = _label(ev.loc[moves_off, "true_reason"].reset_index(drop=True), TRUE_ROUTES)
+    exits["recorded_route"] = _label(ev.loc[moves_off, "recorded_reason"].reset_index(drop=True), RECORDED_ROUTES)
     waits = ev.loc[ev["kind"] == Kind.EHCP_PLAN, "value"].round().astype(int)
     ehcp_waits = waits.value_counts().sort_index().rename_axis("wait_weeks").reset_index(name="plans")
     ehcp_waits["plans"] = ehcp_waits["plans"] * w
 
-    years = res.years.copy()
-    by_year = exits.groupby("academic_year").size()
-    years["exits_per_1000"] = 1000.0 * years["academic_year"].map(by_year).fillna(0) * w / years["n_pupils"]
-    term = res.weeks[tl.IS_TERM[res.weeks["week"].to_numpy()]]
-    out_weeks = term.groupby("academic_year")[list(_OUT)].sum()
-    years["weeks_out_of_school_per_1000"] = (
-        1000.0 * years["academic_year"].map(out_weeks.sum(axis=1)).fillna(0) / years["n_pupils"]
-    )
+    years = add_counts(res.years, exits, res.weeks, w)
     pu = m.pupils.columns
-    groups = {g: float(np.count_nonzero(f(pu))) * w for g, f in GROUPS.items()}
-    groups.update({f"weeks_out:{k}": float(out_weeks[k].sum()) for k in _OUT})
+    groups = group_population({g: float(np.count_nonzero(f(pu))) for g, f in GROUPS.items()}, years, EVERYONE)
     eval_years = sorted(years["academic_year"].unique())
     rows = []
     for i, iv in enumerate(scenario.interventions):
@@ -143,13 +137,16 @@ def run_digest(arg: tuple[Scenario, int, bool]) -> RunDigest:
 # --- pairing children across runs -----------------------------------------------------------------
 
 
-def _first_exits(exits: pd.DataFrame) -> pd.DataFrame:
-    return exits.sort_values("week", kind="stable").drop_duplicates("uid").set_index("uid")
-
-
 def pair_runs(b: RunDigest, p: RunDigest, years: int) -> tuple[list[dict], list[dict], list[dict]]:
-    """Averted, new and displaced children (by route and view), displacement pairs and group counts."""
-    fb, fp = _first_exits(b.exits), _first_exits(p.exits)
+    """Averted, new and displaced children (by route and view), displacement pairs and group counts.
+
+    Children are matched year by year (:func:`.counts.leavers`): a child who left a roll in year y of
+    the baseline run and not in year y of the policy run is averted in y, and one who left in both
+    by a different route (of the year's first move off a roll) is displaced. Summed over the years,
+    baseline minus policy children is therefore exactly the paired difference of
+    ``children_leaving_per_1000`` times the population; the pupil-weeks regained are exactly that
+    of ``weeks_education_lost_per_1000``."""
+    fb, fp = leavers(b.exits), leavers(p.exits)
     w = b.weight
     in_b, in_p = fb.index, fp.index
     averted, new = in_b.difference(in_p), in_p.difference(in_b)
@@ -195,31 +192,19 @@ def pair_runs(b: RunDigest, p: RunDigest, years: int) -> tuple[list[dict], list[
         pair = pd.DataFrame({"from_route": fb.loc[moved, col].to_numpy(), "to_route": fp.loc[moved, col].to_numpy()})
         for (a, c), n in pair.value_counts().items():
             pairs.append({**ids, "view": view, "from_route": a, "to_route": c, "children": n * w})
-    for k, label in _OUT.items():
-        wb, wp = b.groups[f"weeks_out:{k}"], p.groups[f"weeks_out:{k}"]
+    lost_b, lost_p = pupil_weeks_lost(b.years), pupil_weeks_lost(p.years)
+    for part, wb in lost_b.items():
         out.append(
             {
                 **ids,
                 "view": "true",
                 "measure": "pupil_weeks_regained",
-                "route": label,
-                "value": wb - wp,
-                "per_year": (wb - wp) / years,
-                "unit": "pupil-weeks (term)",
+                "route": part,
+                "value": wb - lost_p[part],
+                "per_year": (wb - lost_p[part]) / years,
+                "unit": "pupil-weeks",
             }
         )
-    regained = sum(b.groups[f"weeks_out:{k}"] - p.groups[f"weeks_out:{k}"] for k in _OUT)
-    out.append(
-        {
-            **ids,
-            "view": "true",
-            "measure": "pupil_weeks_regained",
-            "route": "All out of school",
-            "value": regained,
-            "per_year": regained / years,
-            "unit": "pupil-weeks (term)",
-        }
-    )
     for g, f in GROUPS.items():
         cb = {c: fb[c].to_numpy() for c in ("sen", "need", "fsm", "social_care")}
         cp = {c: fp[c].to_numpy() for c in ("sen", "need", "fsm", "social_care")}

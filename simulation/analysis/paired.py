@@ -15,13 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from simulation.model.metrics import METRICS
+from simulation.model.metrics import COUNTS, EXIT_METRIC, METRICS
 
-EXTRA_METRICS: dict[str, tuple[str, str]] = {
-    "exits_per_1000": ("per 1,000 children", "moves off a school roll to EHE, CME, AP or Section 19 in the year"),
-    "weeks_out_of_school_per_1000": ("weeks per 1,000 children", "term weeks in EHE, CME or Section 19 provision"),
-}
-ALL_METRICS = {**METRICS, **EXTRA_METRICS}
+EXTRA_METRICS: dict[str, tuple[str, str]] = COUNTS  # computed by the comparison (simulation.analysis.counts)
 ALL_METRICS = {**METRICS, **EXTRA_METRICS}
 _B = 2000  # bootstrap resamples
 
@@ -180,7 +176,8 @@ def equality_summary(eq: pd.DataFrame) -> pd.DataFrame:
 
 
 def cost_summary(costs: pd.DataFrame, averted: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
-    """Per scenario: yearly cost, net exits averted a year, and cost per net exit averted."""
+    """Per scenario: yearly cost (mean over replicates and its 90% interval), net children kept on
+    a roll a year (net averted, true view), and the cost per child kept on a roll (bootstrap)."""
     net = averted[(averted["measure"] == "net_averted") & (averted["view"] == "true")]
     rows = []
     for scen in scenarios:
@@ -192,9 +189,12 @@ def cost_summary(costs: pd.DataFrame, averted: pd.DataFrame, scenarios: list[str
         per_rep = per_rep.reindex(n.index).fillna(0.0)
         estimated = bool(c["cost_estimated"].any()) if len(c) else False
         m, lo, hi = t_interval(n.to_numpy())
+        c_mean, c_lo, c_hi = t_interval(per_rep.to_numpy())
         row = {
             "scenario": scen,
-            "cost_gbp_per_year": per_rep.mean(),
+            "cost_gbp_per_year": c_mean,
+            "cost_gbp_lo": c_lo,
+            "cost_gbp_hi": c_hi,
             "cost_estimated": estimated,
             "costed_interventions": ", ".join(sorted(c.loc[c["cost_estimated"], "title"].unique())),
             "not_costed": ", ".join(sorted(c.loc[~c["cost_estimated"], "title"].unique())),
@@ -208,7 +208,7 @@ def cost_summary(costs: pd.DataFrame, averted: pd.DataFrame, scenarios: list[str
     return pd.DataFrame(rows)
 
 
-def crn_line(metrics: pd.DataFrame, scenario: str, metric: str = "exits_per_1000") -> str:
+def crn_line(metrics: pd.DataFrame, scenario: str, metric: str = EXIT_METRIC) -> str:
     """One line showing common random numbers at work for ``metric``."""
     r = metrics[(metrics["scenario"] == scenario) & (metrics["metric"] == metric)].iloc[0]
     paired, unpaired = r["diff_hi"] - r["diff_lo"], r["unpaired_hi"] - r["unpaired_lo"]

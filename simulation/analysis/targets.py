@@ -229,3 +229,19 @@ def format_table(
     out = [line(names), "  ".join("-" * w for w in widths)]
     out += [line([col[i] for col in cells]) for i in range(len(df))]
     return "\n".join(out)
+
+
+def published_points(metric: str, academic_years=None, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The published figures for ``metric`` (``academic_year``, ``value``, ``low``, ``high``, ``period``,
+    ``source``), those with a year, and only the ``academic_years`` given (all if None), to draw
+    beside the model's numbers. Empty when nothing is published for it."""
+    t = load_targets() if targets is None else targets
+    if "academic_year" not in t.columns:
+        return t.iloc[0:0]
+    d = t[(t["metric"] == metric) & t["academic_year"].notna()].copy()
+    d["academic_year"] = d["academic_year"].astype(int)
+    if academic_years is not None:
+        d = d[d["academic_year"].isin({int(y) for y in academic_years})]
+    return d[["id", "metric", "academic_year", "value", "low", "high", "unit", "period", "source"]].reset_index(
+        drop=True
+    )

@@ -6,7 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import EXIT_OK, add_scheduler, check_writable, executor_for, int_at_least
+from .common import (
+    EXIT_OK,
+    add_force,
+    add_scheduler,
+    check_out,
+    check_writable,
+    claim_out,
+    executor_for,
+    int_at_least,
+    job,
+)
 
 
 def add_parser(sub) -> None:
@@ -26,6 +36,7 @@ def add_parser(sub) -> None:
     )
     cal.add_argument("--quiet", action="store_true", help="no progress lines")
     add_scheduler(cal)
+    add_force(cal)
     cal.set_defaults(func=cmd_calibrate)
 
 
@@ -36,6 +47,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out: Path = args.out
     check_writable(out)
     cal = load_calibration(args.config)  # CalibrationError: exit 2, nothing written
+    this_job = job("calibrate", calibration=cal.name)
+    check_out(out, this_job, force=args.force)
     executor = executor_for(args, cal.particles * cal.seeds)
     print(
         f"calibration {cal.name!r}: {len(cal.prior.names)} parameters, {int((cal.targets['role'] == 'fit').sum())} "
@@ -44,6 +57,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"{executor.workers} workers ({executor.name})",
         file=sys.stderr,
     )
+    claim_out(out, this_job)
     try:
         tables, manifest = run_calibration(
             cal, out, executor, command=["school-exit", *args.argv], progress=not args.quiet

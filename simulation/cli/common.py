@@ -1,5 +1,6 @@
 """What every command shares, so that options, checks and errors read the same in each: exit
-statuses, option types, the run options, scenario loading, the executor and the --out check."""
+statuses, option types, the run options, scenario loading, the executor and the --out checks
+(writable, and not another job's: ``check_out``, ``claim_out``, ``--force``)."""
 
 from __future__ import annotations
 
@@ -151,6 +152,76 @@ def check_writable(out: Path) -> None:
         probe = probe.parent
     if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out}: cannot write in {probe}")
+
+
+# --- whose outputs an --out holds --------------------------------------------------------------
+
+JOB_FILE = "job.json"  # DIR/job.json: which job writes into DIR, so another job is not mixed into it
+_ALLOWED_OUT = "allowed: a new or empty directory, this same job's --out to resume it, or --force to write there anyway"
+
+
+def add_force(p: argparse.ArgumentParser) -> None:
+    """``--force``, the same for every command that writes an --out."""
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out that holds another job's outputs (or other files); its tables may be replaced",
+    )
+
+
+def job(command: str, **inputs) -> dict:
+    """What identifies a job for its --out: the command and the names of what it runs.
+
+    Names, not file hashes: the names are the ``scenario`` (or experiment) column of the tables, so
+    two jobs mix exactly when their names differ, and a job re-run after a kill or with other
+    --replicates is still the same job (its run store keys each run by content anyway)."""
+    return {"command": command, **{k: list(v) if isinstance(v, tuple) else v for k, v in inputs.items()}}
+
+
+def _describe(job: dict) -> str:
+    """``school-exit run of scenario 'a' (one LA)``, whatever order the keys were stored in."""
+    what = ", ".join(f"{k} {job[k]!r}" for k in sorted(job) if k not in ("command", "area"))
+    area = f" ({job['area']})" if "area" in job else ""
+    return f"school-exit {job.get('command', '?')}" + (f" of {what}" if what else "") + area
+
+
+def check_out(out: Path, this: dict, *, force: bool = False) -> None:
+    """Refuse (before anything runs or is written) an --out that cannot be written, or that holds
+    files of another job: a different command or scenario, or files no school-exit job wrote.
+    The same job's --out is accepted, so a killed job resumes; ``force`` accepts any directory."""
+    import json
+
+    check_writable(out)
+    if force or not out.is_dir() or not any(out.iterdir()):
+        return
+    record = out / JOB_FILE
+    if not record.is_file():
+        earlier = (out / "manifest.json").is_file() or (out / "runs" / "manifest.json").is_file()
+        what = (
+            f"outputs of an earlier school-exit without a {JOB_FILE}"
+            if earlier
+            else f"files no school-exit job wrote (no {JOB_FILE})"
+        )
+        raise UsageError(f"--out {out}: not empty, holds {what} ({_ALLOWED_OUT})")
+    try:
+        held = json.loads(record.read_text()).get("job")
+    except (OSError, ValueError, AttributeError):
+        held = None
+    if held != this:
+        theirs = _describe(held) if isinstance(held, dict) else f"an unreadable {JOB_FILE}"
+        raise UsageError(
+            f"--out {out}: holds the outputs of another job ({theirs}; this is {_describe(this)}) ({_ALLOWED_OUT})"
+        )
+
+
+def claim_out(out: Path, this: dict) -> None:
+    """Record in ``DIR/job.json`` which job writes into --out; call it just before the first write,
+    after :func:`check_out` and every other check, so a refused run leaves nothing behind."""
+    from simulation.research.store import write_json
+
+    write_json(
+        {"job": this, "note": "the job whose outputs this directory holds (see school-exit --force)"}, out / JOB_FILE
+    )
 
 
 def cores() -> int:

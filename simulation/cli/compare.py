@@ -7,7 +7,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import EXIT_FAILED, MAX_SEED, UsageError, add_scheduler, int_at_least, scale
+from .common import (
+    EXIT_FAILED,
+    MAX_SEED,
+    UsageError,
+    add_force,
+    add_scheduler,
+    check_out,
+    claim_out,
+    int_at_least,
+    job,
+    scale,
+)
 
 
 def add_parser(sub) -> None:
@@ -36,7 +47,15 @@ def add_parser(sub) -> None:
     cmp.add_argument("--years", type=int_at_least(1, 100), metavar="Y", help="evaluation years")
     cmp.add_argument("--seed", type=int_at_least(0, MAX_SEED), metavar="S", help="base seed (replicate r: S + r)")
     cmp.add_argument("--events", action="store_true", help="also write every run's event log (large)")
+    cmp.add_argument(
+        "--assumptions",
+        action="store_true",
+        help="also draw, in every pair of replicates, the uncertainty parameters the compared interventions act "
+        "through from their ranges, and say how much of each effect's spread comes from them (needs an even "
+        "number of replicates, at least 4)",
+    )
     add_scheduler(cmp)
+    add_force(cmp)
     cmp.set_defaults(func=cmd_compare)
     rep = sub.add_parser(
         "report",
@@ -93,6 +112,11 @@ def _run_compare(args) -> int:
     scenarios = align(
         loaded[0], loaded[1:], replicates=args.replicates, seed=args.seed, scale=args.scale, years=args.years
     )
+    drawn: tuple[str, ...] = ()
+    if args.assumptions:
+        scenarios, drawn = _with_assumptions(scenarios)
+    this_job = job("compare", scenarios=[s.name for s in scenarios])
+    check_out(out, this_job, force=args.force)
     n = len(scenarios) * scenarios[0].replicates
     print(
         f"compare: {len(scenarios)} scenarios x {scenarios[0].replicates} replicates = {n} runs, "
@@ -108,6 +132,12 @@ def _run_compare(args) -> int:
         progress=sys.stderr.isatty(),
         scheduler=getattr(args, "scheduler", None),
     )
+    if drawn:
+        from simulation.analysis.assumptions import assumption_table
+        from simulation.model.metrics import HEADLINE
+
+        comparison.tables["assumptions"] = assumption_table(comparison["summary"], comparison.baseline, HEADLINE, drawn)
+    claim_out(out, this_job)
     write(comparison, out, ["school-exit", *getattr(args, "argv", [])])
     table = headline_table(comparison["metrics"], comparison.baseline)
     print(format_table(table, max_width=44, right=["baseline", "scenario mean", "difference (90% CI)"]))
@@ -128,9 +158,37 @@ def _run_compare(args) -> int:
                 f"  {r['scenario']}: {format_cell(r['net_averted_per_year'])} ({format_cell(r['net_averted_lo'])} to "
                 f"{format_cell(r['net_averted_hi'])}); {cost}{per}"
             )
+    if drawn:
+        from simulation.analysis.assumptions import describe
+        from simulation.model.metrics import EXIT_METRIC
+
+        a = comparison["assumptions"]
+        print(
+            f"\nDoes it survive the assumptions? {len(drawn)} parameters the interventions act through were drawn "
+            f"from their ranges ({', '.join(drawn)}); {EXIT_METRIC}, paired effect:"
+        )
+        for _, r in a[a["metric"] == EXIT_METRIC].iterrows():
+            print("  " + describe(r))
     print(
         f"\n{n} runs in {comparison.wall_seconds:.1f} s on {comparison.workers} worker(s); wrote "
         f"{len(comparison.tables)} tables and manifest.json to {out} (make the figure pack with "
         f"'school-exit report {out}')"
     )
     return 0
+
+
+def _with_assumptions(scenarios):
+    """The scenarios with the parameters their interventions act through drawn in every replicate pair."""
+    from simulation.policy.scenario import ASSUMPTION_SEEDS_PER_DRAW, acts_through_of
+
+    k = ASSUMPTION_SEEDS_PER_DRAW
+    n = scenarios[0].replicates
+    if n < 2 * k or n % k:
+        raise UsageError(
+            f"--assumptions: --replicates {n} (allowed: an even number, at least {2 * k}: each draw of the "
+            f"assumptions runs on {k} seeds, so chance can be told apart from them)"
+        )
+    drawn = acts_through_of(scenarios)
+    if not drawn:
+        raise UsageError("--assumptions: none of the compared scenarios has an intervention (nothing to draw)")
+    return [s.with_(assumptions=drawn) for s in scenarios], drawn

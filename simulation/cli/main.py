@@ -2,17 +2,21 @@
 error becomes one ``error:`` line and an exit status.
 
     school-exit run SCENARIO.toml --out DIR [--replicates N] [--seed S] [--workers N | --scheduler ADDRESS]
-                                   [--scale F] [--years Y] [--events] [--plot] [--england | --las FILE]
+                                   [--scale F] [--years Y] [--events] [--plot] [--england | --las FILE] [--force]
     school-exit sweep EXPERIMENT.toml --out DIR [--workers N | --scheduler ADDRESS] [--no-plot]
+                                   [--samples N] [--scale F] [--years Y] [--dry-run] [--force]
     school-exit check-targets [RESULTS_DIR] [--scenario FILE] [--replicates N] [--scale F]
     school-exit params [--kind uncertainty|lever]
     school-exit compare BASELINE.toml OTHER.toml [...] --out DIR [--replicates N] [--workers N] [--scale F]
-    school-exit calibrate CONFIG.toml --out DIR [--workers N | --scheduler ADDRESS] [--quiet]
+                                   [--years Y] [--seed S] [--events] [--assumptions] [--force]
+    school-exit calibrate CONFIG.toml --out DIR [--workers N | --scheduler ADDRESS] [--quiet] [--force]
     school-exit report RESULTS_DIR      (a compare or a calibrate directory)
+    school-exit app [--port N] [--host ADDRESS] [--open]   (the live app; needs the [app] extra)
 
 Bad input (a missing or invalid scenario or experiment, an out-of-range option) prints one
 line starting ``error:`` to stderr and exits with status 2, writing nothing. Everything is
-validated before the first run starts.
+validated before the first run starts. An --out that holds another job's outputs is refused
+unless ``--force``; the same job's --out resumes.
 
 Runs go through the run store in ``DIR/runs/`` (one file per finished run, written
 atomically): the same command run again after a kill runs only what is missing. A run
@@ -30,7 +34,7 @@ import sys
 from simulation.model.params import ParameterError
 from simulation.policy.scenario import ScenarioError
 
-from . import calibrate, compare, params, run, sweep, targets
+from . import app, calibrate, compare, params, run, sweep, targets
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, RunFailed, UsageError
 
 
@@ -47,7 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
-    for command in (run, sweep, targets, params, compare, calibrate):
+    for command in (run, sweep, targets, params, compare, calibrate, app):
         command.add_parser(sub)
     return parser
 

@@ -13,11 +13,15 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     MAX_SEED,
+    add_force,
     add_run_options,
     add_scheduler,
+    check_out,
     check_writable,
+    claim_out,
     executor_for,
     int_at_least,
+    job,
     prepare,
 )
 
@@ -60,6 +64,7 @@ def add_parser(sub) -> None:
         help="like --england, with the LAs of this CSV (one row per LA; see simulation/data/england_las.csv)",
     )
     add_scheduler(run)
+    add_force(run)
     run.set_defaults(func=cmd_run)
 
 
@@ -142,11 +147,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         las = None
         specs = run_specs([scenario], scenario.replicates, record_events=args.events)
     tasks = [Task(spec.key(), run_task, spec, float(spec.scenario.population.n_pupils)) for spec in specs]
+    area = "England" if args.england else f"LA table {args.las.name}" if args.las else "one LA"
+    this_job = job("run", scenario=scenario.name, area=area)
+    check_out(out, this_job, force=args.force)
     executor = executor_for(args, len(tasks))
 
     started = datetime.now(UTC)
+    claim_out(out, this_job)
     runs = store.RunStore(out / "runs")
-    job = {
+    job_record = {
         "command": ["school-exit", *args.argv],
         "scenario": scenario.to_dict(),
         "scenario_sha256": scenario.sha256,
@@ -156,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "started": started.isoformat(),
         **store.environment(),
     }
-    runs.open(job)
+    runs.open(job_record)
     desc = f"{scenario.name}" + (" (England)" if england else "")
     try:
         report = run_tasks(tasks, executor, store=runs, desc=desc, progress=len(tasks) > 1)
@@ -236,7 +245,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         manifest["england"] = {
             "las": len(las),
             "la_table": str(args.las) if args.las else "simulation/data/england_las.csv (packaged)",
-            "la_table_sha256": job["las_sha256"],
+            "la_table_sha256": job_record["las_sha256"],
             "la_seeds": "seed of LA x, replicate r: simulation.england.la_seed(S + r, x)",
         }
     store.write_json(manifest, out / "manifest.json")

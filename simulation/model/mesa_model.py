@@ -19,9 +19,13 @@ from .world import World
 
 
 class WeeklyCounts(mesa.DataCollector):
-    """The model's DataCollector: children by status and in school distress, one row per observed week.
+    """The model's DataCollector: children by status and in school distress, one row per step.
 
-    The observer counts them anyway, so it hands the counts over (:meth:`record_week`) instead of
+    Burn-in weeks have rows too, with ``burn_in`` True: a Mesa user who steps a fresh model sees
+    its state at once (burn-in is most of a default run). The ``weeks`` table, and anything else
+    that reports results, keeps evaluation weeks only: filter on ``~burn_in`` for the same rows.
+
+    The observer counts anyway, so it hands the counts over (:meth:`record_week`) instead of
     Mesa's ``collect`` calling a reporter per column and deep-copying each value every week. The
     reporters stay: ``collect(model)`` gives the same row, and ``model_reporters`` documents them."""
 
@@ -30,15 +34,18 @@ class WeeklyCounts(mesa.DataCollector):
             name.lower(): (lambda m, code=code: int(m.observer.status_counts[code])) for name, code in Status.items()
         }
         reporters["in_distress"] = lambda m: int(np.count_nonzero(m.pupils.distress))
+        reporters["burn_in"] = lambda m: bool(m.t_week - 1 < m.burn_in_weeks)  # of the week last stepped
         super().__init__(model_reporters=reporters)
         self._columns = [self.model_vars[name.lower()] for name, _ in Status.items()]
         self._distress = self.model_vars["in_distress"]
+        self._burn_in = self.model_vars["burn_in"]
 
-    def record_week(self, counts: np.ndarray, distress: int) -> None:
+    def record_week(self, counts: np.ndarray, distress: int, burn_in: bool = False) -> None:
         """Append this week's row, as ``collect`` would."""
         for column, count in zip(self._columns, counts.tolist(), strict=True):
             column.append(int(count))
         self._distress.append(int(distress))
+        self._burn_in.append(bool(burn_in))
 
 
 class SchoolExitModel(mesa.Model):
@@ -83,7 +90,7 @@ class SchoolExitModel(mesa.Model):
         self.la = LocalAuthority(self)
         self._school_agents = [School(self, j) for j in range(len(self.schools))]
         self._views_built = False
-        self.datacollector = WeeklyCounts()  # one row per observed week (phase 12)
+        self.datacollector = WeeklyCounts()  # one row per step, burn-in flagged (phase 12)
 
     def step(self) -> None:
         w = self.world
@@ -102,9 +109,8 @@ class SchoolExitModel(mesa.Model):
         la.duties(w)
         if w.week == tl.HALF_TERMS[-1][1]:
             schools.ofsted(w)
-        counted = observe.observe(w)
-        if counted is not None:
-            self.datacollector.record_week(*counted)
+        counts, distress = observe.observe(w)
+        self.datacollector.record_week(counts, distress, w.t_week < w.burn_in_weeks)
         w.t_week += 1
 
     def run_for(self, weeks: int) -> None:

@@ -105,7 +105,9 @@ METRICS: dict[str, tuple[str, str]] = {
     ),
     "pupil_weeks_missed_per_1000": (
         "weeks per 1,000 children",
-        "weeks of education missed: absence on roll, time missing, Section 19 shortfall",
+        "weeks of education missed, home education excluded (weeks_education_lost_per_1000 includes it): "
+        "absence while on a roll, term weeks missing education, Section 19 shortfall; from each child's "
+        "accumulators at the year's end, so a child who moves away during the year takes theirs along",
     ),
     "camhs_wait_weeks_mean": ("weeks", "mean wait of children whose CAMHS treatment started in the year"),
     "complaints_upheld_per_1000": ("per 1,000 children", "Ombudsman complaints upheld against the LA"),
@@ -129,16 +131,69 @@ RUN_HEADLINE = [
     "unexplained_exit_cohort_pct",
 ]
 
+# The counts: one definition each, used by every table and figure that shows them. The observer
+# computes the ``years`` columns above; these the comparison computes for each run from its event
+# log, its ``weeks`` table and its ``years`` row (``simulation.analysis.counts``), and adds to
+# the ``years``, ``summary`` and ``metrics`` tables. Every rate is per 1,000 children of the LA's
+# 5-16 population (``n_pupils``: all statuses, autumn census, weighted), so a rate times
+# ``n_pupils`` / 1,000 is a number of children in the whole LA, and a paired difference of a rate
+# times the population is the change in that number (``compare``'s averted and regained tables
+# are exactly that: see tests/scenarios/test_count_reconciliation.py).
+ROLLS = "a school roll (mainstream or special school)"
+LEAVING_TO = "home education (EHE), missing education (CME), alternative provision (AP) or Section 19 provision"
+COUNTS: dict[str, tuple[str, str]] = {
+    "children_leaving_per_1000": (
+        "per 1,000 children a year",
+        f"children leaving a school roll: distinct children with at least one move off {ROLLS} into "
+        f"{LEAVING_TO} in the academic year. A child who leaves twice in a year counts once; in two "
+        "years, once in each. Moving away, ageing out and moves between schools are not leaving. The "
+        "route of a child's leaving is that of their first move off a roll in the year",
+    ),
+    "exits_per_1000": (
+        "per 1,000 children a year",
+        f"moves off a school roll: every move off {ROLLS} into {LEAVING_TO} in the academic year; a child "
+        "who leaves, returns and leaves again counts twice (so never below children_leaving_per_1000)",
+    ),
+    "children_out_of_school_per_1000": (
+        "per 1,000 children",
+        "children out of school: in home education, missing education or Section 19 provision, the mean "
+        "over the academic year's term weeks (a stock, not a flow; AP is a school place and not counted)",
+    ),
+    "ehe_term_weeks_per_1000": (
+        "weeks per 1,000 children a year",
+        "term weeks spent in home education in the academic year (weekly counts, weighted)",
+    ),
+    "weeks_education_lost_per_1000": (
+        "weeks per 1,000 children a year",
+        "weeks of school education lost, home education and missing education included: "
+        "pupil_weeks_missed_per_1000 (absence while on a roll, every term week missing education, and "
+        "the Section 19 shortfall: weeks waiting for provision and the hours below full time) plus "
+        "ehe_term_weeks_per_1000 (every term week in home education)",
+    ),
+}
+
 # The comparison's headline: metrics of ``school-exit compare``'s ``metrics`` table (the years
-# table's, and per-run totals the comparison computes from the event log), with a label and unit.
+# table's and the counts above), with a label for people and a unit.
 HEADLINE_LABELS = {  # metric: (label, unit)
-    "exits_per_1000": ("Children leaving a school roll", "per 1,000 children a year"),
+    "children_leaving_per_1000": ("Children leaving a school roll", "per 1,000 children a year"),
+    "weeks_education_lost_per_1000": (
+        "Weeks of school education lost (home education and missing education included)",
+        "weeks per 1,000 children a year",
+    ),
     "ehe_census_pct": ("Children in home education (autumn census)", "% of 5-16 population"),
     "cme_census_pct": ("Children missing education (autumn census)", "% of 5-16 population"),
     "persistent_absence_pct": ("Persistent absence", "% of pupils"),
     "ehcp_timely_pct": ("EHC plans issued within 20 weeks", "% of new plans"),
     "offrolled_per_1000": ("Children pushed off roll by schools (hidden)", "per 1,000 children a year"),
-    "pupil_weeks_missed_per_1000": ("Weeks of education missed", "weeks per 1,000 children a year"),
-    "weeks_out_of_school_per_1000": ("Term weeks out of school", "weeks per 1,000 children a year"),
+    "exits_per_1000": ("Moves off a school roll", "per 1,000 children a year"),
+    "children_out_of_school_per_1000": (
+        "Children out of school (home education, missing, Section 19)",
+        "per 1,000 children",
+    ),
+    "pupil_weeks_missed_per_1000": (
+        "Weeks of education missed on a roll, missing or in Section 19 (home education excluded)",
+        "weeks per 1,000 children a year",
+    ),
 }
 HEADLINE = list(HEADLINE_LABELS)[:7]
+EXIT_METRIC = "children_leaving_per_1000"  # the comparison's headline count (averted = its paired difference)

@@ -182,18 +182,22 @@ class Observer:
         self.rows: list[dict] = []
         self.status_counts = np.zeros(len(Status))
 
+    def count_week(self, w: World) -> tuple[np.ndarray, int]:
+        """Children by status and in school distress this week, for the Mesa DataCollector (which
+        the observer does not know); burn-in weeks are counted too, but not kept here."""
+        counts = status_counts(w.pupils.status)
+        self.status_counts = counts
+        return counts, np.count_nonzero(w.pupils.distress)
+
     def observe_week(self, w: World) -> tuple[np.ndarray, int]:
-        """Count this week; the counts by status and in distress are returned for the Mesa
-        DataCollector, which the observer does not know."""
+        """Count this evaluation week into ``weekly`` and the census; returns :meth:`count_week`."""
         pu = w.pupils
         week = w.week
         if week == 0:
             self.census = {}
             self.start_ehe = pu.uid[pu.status == Status.EHE]
             self.start_cme = pu.uid[pu.status == Status.CME]
-        counts = status_counts(pu.status)
-        self.status_counts = counts
-        distress = np.count_nonzero(pu.distress)
+        counts, distress = self.count_week(w)
         queue = np.count_nonzero(pu.ehcp_stage >= 3)
         self.weekly.append(np.concatenate([[w.t_week, w.year_index, week], counts, [distress, queue]]))
         if week == tl.AUTUMN_CENSUS:
@@ -360,10 +364,10 @@ def compute_year(w: World, ev: dict, census: dict, start_ehe, start_cme) -> dict
     return {k: float(r[k]) for k in METRICS}
 
 
-def observe(w: World) -> tuple[np.ndarray, int] | None:
+def observe(w: World) -> tuple[np.ndarray, int]:
     """Phase 12: weeks of education missed, then (after burn-in) this week's counts, and at the
-    year's end its statistics. Returns the week's counts by status and in distress, or None
-    in burn-in."""
+    year's end its statistics. Returns the week's counts by status and in distress, burn-in
+    weeks included (about 30 us at 80,000 pupils), so the DataCollector has a row every step."""
     pu = w.pupils
     if w.is_term:
         out = (pu.status >= Status.S19).nonzero()[0]
@@ -375,7 +379,7 @@ def observe(w: World) -> tuple[np.ndarray, int] | None:
     if w.t_week < w.burn_in_weeks:
         if w.week == tl.WEEKS_PER_YEAR - 1:
             w.log.drop(w.year_index)
-        return None
+        return w.observer.count_week(w)
     counts = w.observer.observe_week(w)
     if w.week == tl.WEEKS_PER_YEAR - 1:
         w.observer.finish_year(w)

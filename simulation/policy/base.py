@@ -12,6 +12,8 @@ from simulation.model.params import PARAMS
 
 REGISTRY: dict[str, type[Intervention]] = {}
 REFERENCE_PUPILS = 80_000  # pupils of the reference LA: per-LA running costs are scaled from it
+# Timing fields of every intervention. ``start_year`` defaults to 0 for code that builds one
+# directly, but a scenario file must give it (``registry.from_dict(..., require_start_year=True)``).
 TIMING = ("start_year", "end_year", "ramp_years")
 
 
@@ -38,6 +40,9 @@ class Intervention:
     title: ClassVar[str] = ""  # short name for tables and figures
     lever: ClassVar[str] = ""  # the main registry parameter moved; a programme without one uses its type
     levers: ClassVar[tuple[str, ...]] = ()  # every registry parameter it moves
+    # The uncertainty parameters the size of its effect rests on (a judgement from the mechanism it
+    # acts through): `compare --assumptions` draws them from their ranges in every replicate.
+    acts_through: ClassVar[tuple[str, ...]] = ()
     source: ClassVar[str] = ""  # basis of the default effect size
     cost_basis: ClassVar[str] = ""  # basis of the cost estimate ("" = not estimated)
     units: ClassVar[str] = ""  # what the booked units count

@@ -55,6 +55,13 @@ class EHCPAssessmentCapacity(Intervention):
     type = "ehcp_assessment_capacity"
     title = "EHCP assessment capacity"
     lever = "assessment_capacity"
+    acts_through = (
+        "assessment_backlog_response",
+        "assessment_delay_weeks",
+        "ehcp_fidelity",
+        "stress_from_unmet",
+        "ehe_unmet_weight",
+    )
     levers = ("assessment_capacity", "p_assessment_delayed")
     source = (
         "DfE EHCP timeliness series; MECHANISMS: y = 10-50% (share within 20 weeks back toward the 2019 60%); "
@@ -92,6 +99,14 @@ class SupportFunding(Intervention):
     type = "support_funding"
     title = "Support funding"
     lever = "support_funding_change"
+    acts_through = (
+        "support_hours_ehcp",
+        "support_hours_sen",
+        "support_capacity_sigma",
+        "pastoral_unmet_weight",
+        "stress_from_unmet",
+        "ehe_unmet_weight",
+    )
     levers = ("support_funding_change",)
     source = "Isos 2024; MECHANISMS: uplift x = 5-20%"
     cost_basis = "GBP 25 per extra support-staff hour in term (assumption: teaching-assistant pay with on-costs)"
@@ -117,6 +132,7 @@ class SupportFirstAttendance(Intervention):
     type = "support_first_attendance"
     title = "Support-first attendance"
     lever = "fines_first_share"
+    acts_through = ("support_first_relief", "fine_deterrence", "fine_trust_loss", "stress_from_fine", "ehe_fines_push")
     levers = ("fines_first_share",)
     source = "DfE, Working together to improve school attendance (2024); MECHANISMS: fines-first schools 50% -> 5%"
     cost_basis = "GBP 50 per support contact instead of a fine (assumption: about an hour of attendance staff time)"
@@ -149,6 +165,7 @@ class PenaltyNoticeTightening(Intervention):
     type = "penalty_notice_tightening"
     title = "More fines"
     lever = "fines_first_share"
+    acts_through = ("fine_deterrence", "fine_trust_loss", "stress_from_fine", "ehe_fines_push", "p_prosecution")
     levers = ("fines_first_share", "p_notice_attendance")
     source = "DfE parental responsibility measures; MECHANISMS: +25% fines"
     cost_basis = ""  # revenue-raising; administration not estimated
@@ -172,6 +189,7 @@ class SpecialSchoolPlaces(Intervention):
     type = "special_school_places"
     title = "Special school places"
     lever = "special_places_ratio"
+    acts_through = ("p_plan_names_special", "p_review_names_special", "stress_from_mismatch", "ehe_unmet_weight")
     levers = ("special_places_ratio",)
     source = "CCN/Isos 2025 (83% of special schools at or over capacity); MECHANISMS: +5-10% places"
     cost_basis = "GBP 25,000 per extra place a year (assumption: DfE high-needs place funding GBP 10,000 plus top-up)"
@@ -198,6 +216,7 @@ class Section19Timeliness(Intervention):
     type = "s19_timeliness"
     title = "Section 19 timeliness"
     lever = "s19_delay_weeks"
+    acts_through = ("s19_referral_weeks", "s19_delay_shape", "s19_return_hazard")
     levers = ("s19_delay_weeks", "s19_hours_per_week")
     source = (
         "LGSCO 'Out of school... out of mind?' (2022); DfE Section 19 guidance 2023 (provision from day 6); "
@@ -232,6 +251,7 @@ class OfstedScrutiny(Intervention):
     type = "ofsted_scrutiny"
     title = "Ofsted off-rolling scrutiny"
     lever = "ofsted_flag_share"
+    acts_through = ("p_ofsted_evidence", "ofsted_finding_excess", "inspection_deterrence", "offroll_hazard")
     levers = ("ofsted_flag_share", "p_inspection")
     source = (
         "Ofsted blogs 2018-19 (340 schools flagged a year, about 10%); doubling and near-certain inspection: assumption"
@@ -270,6 +290,7 @@ class NotInSchoolRegister(Intervention):
     type = "not_in_school_register"
     title = "Register of children not in school"
     lever = "ehe_monitoring_rate"
+    acts_through = ("p_ehe_unsuitable", "p_school_order", "ehe_return_hazard", "return_mult_no_choice")
     levers = ("ehe_monitoring_rate", "cme_mean_weeks")
     source = (
         "Children's Wellbeing and Schools Bill; DfE (HL101 answer, 2024); "
@@ -314,6 +335,7 @@ class AccountabilityReform(Intervention):
     type = "accountability_reform"
     title = "Accountability reform"
     lever = "offroll_peak_excess"
+    acts_through = ("offroll_hazard", "comply_intercept", "coerced_to_ehe_share")
     levers = ("offroll_peak_excess", "offroll_pressure_offpeak")
     source = "EPI 2019 recommendations (UNCONFIRMED proposal wording); Ofsted Y10-Y11 analysis"
     cost_basis = ""  # a change to performance-table rules: no delivery cost to the LA
@@ -337,6 +359,7 @@ class LAAdmissionsAuthority(Intervention):
     type = "la_admissions_authority"
     title = "LA admissions for all schools"
     lever = "placement_weeks"
+    acts_through = ("p_arrival_without_place", "p_refuse_offered_place")
     levers = ("placement_weeks",)
     source = "DfE Fair Access Protocols guidance (2021): a place within 20 school days (4 weeks); assumption"
     cost_basis = "GBP 150,000 a year per reference-size LA (assumption: three admissions officers)"
@@ -359,6 +382,7 @@ class ComplaintTimeLimit(Intervention):
     type = "complaint_time_limit"
     title = "12-week complaint limit"
     lever = "complaint_response_weeks"
+    acts_through = ("complaint_hazard", "p_ombudsman", "p_parent_leaves_work")
     levers = ("complaint_response_weeks",)
     source = "Councils' 12-week pledge after LGSCO findings (LGSCO 2022)"
     cost_basis = "GBP 45,000 a year per reference-size LA (assumption: one complaints officer)"
@@ -382,6 +406,7 @@ class SENDTraining(Intervention):
     type = "send_training"
     title = "SEND training for teachers"
     lever = "inclusion_uplift"
+    acts_through = ("stress_from_mismatch", "ehe_stress_threshold")
     levers = ("inclusion_uplift",)
     source = "MECHANISMS inclusion-ethos lever: I_j +0.1-0.2 (Timpson 2019: variation between schools); assumption"
     cost_basis = (

@@ -73,6 +73,7 @@ class AttendanceMentors(Intervention):
     type = "attendance_mentors"
     title = "Attendance mentors"
     lever = "attendance_mentors"
+    acts_through = ("absence_stress_slope", "ehe_stress_threshold")
     source = (
         "DfE attendance mentors pilot evaluation (York Consulting 2024): 223 of 339 referred engaged (0.66), about "
         "half improved; capacity: DfE 2025 expansion, 50 mentors for 3,600 pupils a year in 10 areas (~45 per "
@@ -122,6 +123,7 @@ class MentalHealthSupportTeams(Intervention):
     type = "mhst_coverage"
     title = "Mental health support teams"
     lever = "mhst_coverage"
+    acts_through = ("camhs_threshold", "ehe_stress_threshold", "ehe_no_choice_hazard")
     source = (
         "NIHR MHST early evaluation (2023); MECHANISMS: stress accumulation x (1 - 0.1...0.2) in covered schools; "
         "coverage 26% of pupils (2023, Schools Week) to 52% (April 2025, Tes); every pupil by 2029-30 "
@@ -166,6 +168,7 @@ class EBSASpecialistSupport(Intervention):
     type = "ebsa_specialist_support"
     title = "School-distress (EBSA) service"
     lever = "ebsa_specialist_support"
+    acts_through = ("ebsa_exit_stress", "ebsa_absence", "ehe_distress_weight")
     source = (
         "Maynard et al. 2015 Campbell review (CBT for school refusal, ~0.5 SD attendance gain, UNCONFIRMED); "
         "MECHANISMS: s -0.2; capacity, response and course: assumption"
@@ -222,6 +225,7 @@ class FamilyLiaison(Intervention):
     type = "family_liaison"
     title = "Family liaison officers"
     lever = "family_liaison"
+    acts_through = ("comply_low_advocacy", "ehcp_request_hazard", "p_appeal")
     source = "EEF/YEF grant round 2022 (trials pending); MECHANISMS: trust +0.1, advocacy +0.1; capacity: assumption"
     cost_basis = (
         "GBP 800 per family supported (assumption: an officer at about GBP 36,000 with on-costs, 45 families a year)"
@@ -266,6 +270,7 @@ class EHEConsent(Intervention):
     type = "ehe_consent"
     title = "LA consent for home education"
     lever = "ehe_consent"
+    acts_through = ("ehe_no_choice_hazard", "coerced_to_ehe_share")
     source = (
         "Children's Wellbeing and Schools Bill proposals; Education Committee 2021; "
         "refusal and detection shares: assumption"
@@ -309,6 +314,7 @@ class CAMHSKeyWorkers(Intervention):
     type = "camhs_key_workers"
     title = "Key workers while waiting for CAMHS"
     lever = "camhs_key_workers"
+    acts_through = ("camhs_effect", "ehe_stress_threshold")
     source = "Children's Commissioner 2024 recommendation; weekly relief and trust gain: assumption"
     cost_basis = "GBP 1,400 per child a year on the list (assumption: key worker at about GBP 35,000, caseload 25)"
     units = "child-years supported"
@@ -344,6 +350,7 @@ class SchoolCounsellors(Intervention):
     type = "school_counsellors"
     title = "A counsellor in every school"
     lever = "school_counsellors"
+    acts_through = ("pastoral_stress_threshold", "ehe_stress_threshold")
     source = (
         "ETHOS trial (Cooper et al.; up to 10 weekly sessions, small effects on distress); about 60% of English "
         "secondaries already offer some counselling (Roehampton); caseload and relief: assumption"
@@ -408,6 +415,7 @@ class EarlyIdentification(Intervention):
     type = "early_identification"
     title = "Early identification and help"
     lever = "early_identification"
+    acts_through = ("stress_background", "ehe_stress_threshold")
     source = "SEND Code of Practice graduated approach; Children's Commissioner 2024; shares and relief: assumption"
     cost_basis = "GBP 250 per pupil helped (assumption: about 5 hours of pastoral or SENCo time)"
     units = "pupils helped"

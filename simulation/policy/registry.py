@@ -13,8 +13,12 @@ from .base import REGISTRY, TIMING, Intervention, InterventionError
 __all__ = ["REGISTRY", "find_conflict", "from_dict", "to_dict"]
 
 
-def from_dict(raw: dict, where: str, horizon_years: int) -> Intervention:
-    """Build an intervention from its TOML table, refusing unknown types, fields and values."""
+def from_dict(raw: dict, where: str, horizon_years: int, *, require_start_year: bool = False) -> Intervention:
+    """Build an intervention from its TOML table, refusing unknown types, fields and values.
+
+    Scenario files pass ``require_start_year``: a table that forgets ``start_year`` would act from
+    the first evaluation year, which is rarely what its reader assumes. Code building one from a
+    dict may leave it to the class default (0)."""
     kind = raw.get("type")
     if kind not in REGISTRY:
         raise InterventionError(f"{where}: unknown intervention type {kind!r} (allowed: {', '.join(sorted(REGISTRY))})")
@@ -41,6 +45,11 @@ def from_dict(raw: dict, where: str, horizon_years: int) -> Intervention:
                 )
             value = float(value)
         kwargs[key] = value
+    if require_start_year and "start_year" not in raw:
+        raise InterventionError(
+            f"{where}: {kind}: start_year is missing (allowed: a whole number of evaluation years, "
+            f"0 to {horizon_years - 1}; 0 acts from the first evaluation year)"
+        )
     iv = cls(**kwargs)
     if iv.start_year >= horizon_years:
         raise InterventionError(

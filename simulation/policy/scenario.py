@@ -9,9 +9,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import math
 import tomllib
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from simulation.model.params import ParameterError, resolve
 from simulation.model.population import REFERENCE_LA, PopulationSpec
@@ -54,6 +58,7 @@ class Scenario:
     interventions: tuple[Intervention, ...] = ()
     posterior: str | None = None  # a calibrated posterior CSV: each run draws its parameters from it
     particle: int | None = None  # pin the posterior particle (England pins one per replicate for all LAs)
+    assumptions: tuple[str, ...] = ()  # uncertainty parameters each run draws from its range (compare --assumptions)
     source: str = ""  # file it came from
     sha256: str = ""  # of the resolved content
 
@@ -61,6 +66,8 @@ class Scenario:
         """Registry defaults, then the posterior particle this seed draws (if the scenario has a
         posterior), then the scenario's own ``parameters``: an explicit value always wins."""
         drawn = self.posterior_draw(seed)[1] if self.posterior and seed is not None else {}
+        if self.assumptions and seed is not None:  # replicate r runs seed self.seed + r
+            drawn.update(assumption_draw(self.assumptions, (seed - self.seed) // ASSUMPTION_SEEDS_PER_DRAW))
         return resolve({**drawn, **self.parameters}, where=self.source or self.name)
 
     def posterior_draw(self, seed: int) -> tuple[int, dict[str, float]]:
@@ -89,6 +96,7 @@ class Scenario:
             resolve(s.parameters, where=f"{where}: parameters")
         except ParameterError as exc:
             raise ScenarioError(str(exc)) from None
+        _check_assumptions(s.assumptions, where)
         late = [iv for iv in s.interventions if iv.start_year >= s.years]
         if late:
             raise ScenarioError(
@@ -112,6 +120,8 @@ class Scenario:
         }
         if self.posterior:
             d["posterior"] = self._posterior_id()
+        if self.assumptions:
+            d["assumptions"] = sorted(self.assumptions)
         return d
 
     def _posterior_id(self) -> dict:
@@ -121,6 +131,46 @@ class Scenario:
         return {"sha256": load_posterior(self.posterior).sha256, "particle": self.particle}
 
 
+def acts_through_of(scenarios) -> tuple[str, ...]:
+    """Every uncertainty parameter the interventions of ``scenarios`` act through, sorted."""
+    return tuple(sorted({name for s in scenarios for iv in s.interventions for name in type(iv).acts_through}))
+
+
+def _check_assumptions(names: tuple[str, ...], where: str) -> None:
+    from simulation.model.params import PARAMS
+
+    for name in names:
+        if name not in PARAMS or PARAMS[name].kind != "uncertainty":
+            raise ScenarioError(
+                f"{where}: assumptions: {name!r} is not an uncertainty parameter (allowed: the names "
+                "`school-exit params --kind uncertainty` lists)"
+            )
+
+
+ASSUMPTION_SEEDS_PER_DRAW = 2  # runs that share one draw of the assumptions, so chance can be told apart
+
+
+def assumption_draw(names: tuple[str, ...], draw: int) -> dict[str, float]:
+    """Draw number ``draw`` of the uncertainty parameters ``names``, each from its registry range:
+    uniform, or log-uniform where the range spans a factor of 10 or more (rates and hazards whose
+    order of magnitude is what is uncertain). A pure function of (name, draw). Replicate r of every
+    scenario in a comparison takes draw r // 2, so the paired difference is still the policy's, and
+    each draw runs on two seeds, so chance and assumptions can be told apart
+    (:func:`simulation.analysis.assumptions.assumption_share`)."""
+    from simulation.model.params import PARAMS
+
+    values = {}
+    for name in sorted(names):
+        par = PARAMS[name]
+        u = np.random.default_rng([draw, zlib.crc32(name.encode())]).random()
+        if par.low > 0 and par.high >= 10 * par.low:
+            value = math.exp(math.log(par.low) + u * (math.log(par.high) - math.log(par.low)))
+        else:
+            value = par.low + u * (par.high - par.low)
+        values[name] = round(value) if par.integer else value
+    return values
+
+
 def _hash(d: dict) -> str:
     import json
 
@@ -128,12 +178,40 @@ def _hash(d: dict) -> str:
 
 
 def _read(path: Path) -> dict:
+    """The TOML table of ``path``; a missing file, a directory or bad TOML is one line naming it."""
+    if path.is_dir():
+        inside = sorted(path.glob("*.toml"))
+        hint = f", e.g. {inside[0]}" if inside else ""
+        raise ScenarioError(f"{path}: is a directory, not a scenario file (allowed: a scenario .toml file{hint})")
     if not path.is_file():
         raise ScenarioError(f"{path}: scenario file not found")
     try:
         return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: TOML syntax error: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.__class__.__name__}: {exc})") from None
+
+
+def _parent_path(raw: dict, path: Path) -> Path:
+    """Where ``extends`` points (relative to the child's folder), refused in the child's name and key
+    when it is not a string or names no file: the parent's own path alone would not say who asked."""
+    value = raw["extends"]
+    if not isinstance(value, str) or not value:
+        raise ScenarioError(
+            f"{path}: extends = {value!r} (allowed: the path of a parent scenario file, relative to {path.parent})"
+        )
+    resolved = (path.parent / value).resolve()
+    if resolved.is_dir():
+        raise ScenarioError(
+            f"{path}: extends = {value!r}: is a directory (resolved to {resolved}; allowed: a scenario .toml file)"
+        )
+    if not resolved.is_file():
+        raise ScenarioError(
+            f"{path}: extends = {value!r}: no such file (resolved to {resolved}; allowed: a scenario file, "
+            f"relative to {path.parent})"
+        )
+    return resolved
 
 
 def _check_keys(raw: dict, where: Path) -> None:
@@ -149,7 +227,7 @@ def load_scenario(path: str | Path) -> Scenario:
     _check_keys(raw, path)
     merged: dict = {}
     if "extends" in raw:
-        parent_path = (path.parent / str(raw["extends"])).resolve()
+        parent_path = _parent_path(raw, path)
         parent = _read(parent_path)
         _check_keys(parent, parent_path)
         if "extends" in parent:
@@ -177,8 +255,9 @@ def _build(raw: dict, path: Path) -> Scenario:
         if key in raw:
             if not isinstance(raw[key], str):
                 raise ScenarioError(f"{path}: {key} = {raw[key]!r} must be a string")
+            if key == "name" and not raw[key].strip():
+                raise ScenarioError(f"{path}: name = {raw[key]!r} (allowed: a non-empty string naming the scenario)")
             kwargs[key] = raw[key]
-    kwargs.setdefault("name", path.stem)
     for key, (low, high) in _INTS.items():
         if key in raw:
             value = raw[key]
@@ -225,7 +304,7 @@ def _build(raw: dict, path: Path) -> Scenario:
         if not isinstance(item, dict):
             raise ScenarioError(f"{path}: interventions[{i}] must be a table")
         try:
-            built.append(from_dict(item, f"{path}: interventions[{i}]", years))
+            built.append(from_dict(item, f"{path}: interventions[{i}]", years, require_start_year=True))
         except InterventionError as exc:
             raise ScenarioError(str(exc)) from None
     levers = [type(iv).lever for iv in built]
@@ -238,8 +317,22 @@ def _build(raw: dict, path: Path) -> Scenario:
             )
     kwargs["interventions"] = tuple(built)
     kwargs["posterior"] = _posterior_path(raw, path)
+    _require_name(raw, path)
     s = Scenario(**kwargs)
     return dataclasses.replace(s, sha256=_hash(s.to_dict()))
+
+
+def _require_name(raw: dict, path: Path) -> None:
+    """A file must name its scenario: the name is the ``scenario`` column of every table and what
+    a job's --out is known by, and an empty file would otherwise run the hand-set defaults as if
+    it were a scenario. Checked after every other key, so a typo is reported as itself."""
+    if "name" in raw:
+        return
+    empty = "the file is empty; " if not raw else ""
+    raise ScenarioError(
+        f'{path}: {empty}name is missing (allowed: a string naming the scenario, e.g. name = "{path.stem}"; '
+        "a file that extends another needs its own)"
+    )
 
 
 def _posterior_path(raw: dict, path: Path) -> str | None:

@@ -1,19 +1,81 @@
 """Scenario comparison figures, from the tables ``school-exit compare`` writes.
 
-Each sets a policy against the baseline (paired effects, exit routes, averted and displaced
-exits, EHC plan waits, who gains), so they are read together and share the route colours.
+Each sets a policy against the baseline (paired effects by year, effects on the headline, exit
+routes, averted and displaced children, EHC plan waits, who gains), so they are read together
+and share the route colours. Every number a figure claims carries its interval; where a
+published figure exists (``simulation/data/england_targets.csv``) it is drawn beside the model's.
+Counts are the catalogue's (:data:`simulation.model.metrics.COUNTS`): the exit-routes bars, the
+waterfall and the headline all count children leaving a school roll a year, the same children.
+
+Scenarios are named for people by :func:`scenario_title` (or a ``titles`` mapping).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.paired import t_interval
 from simulation.model.metrics import HEADLINE, HEADLINE_LABELS
 
 from .plot_style import _LINESTYLES, _SLIDE_RC, OKABE_ITO, SCENARIO_COLOURS, _finish, _need, _pyplot, scenario_colours
+
+_WORDS = {  # how a scenario name's words are written for people
+    "childrens": "Children's",
+    "commissioner": "Commissioner",
+    "send": "SEND",
+    "sen": "SEN",
+    "ehcp": "EHCP",
+    "ehe": "home education",
+    "cme": "CME",
+    "la": "LA",
+    "las": "LAs",
+    "ap": "AP",
+    "camhs": "CAMHS",
+    "mhst": "mental health support team",
+    "ebsa": "EBSA",
+    "s19": "Section 19",
+    "ofsted": "Ofsted",
+    "dfe": "DfE",
+    "fsm": "FSM",
+    "handset": "hand-set",
+}
+
+
+def scenario_title(name: str, source: str | None = None, title: str | None = None) -> str:
+    """A scenario's name for people: its ``title`` if it has one, else its snake_case name written
+    out ("childrens_commissioner" from ``package_childrens_commissioner.toml``: "Children's
+    Commissioner package")."""
+    if title:
+        return str(title)
+    words = [w for w in re.split(r"[_\s]+", str(name)) if w]
+    out = [_WORDS.get(w.lower(), w.lower()) for w in words]
+    if out and out[0] == out[0].lower():
+        out[0] = out[0][:1].upper() + out[0][1:]
+    text = " ".join(out) or str(name)
+    if source and Path(source).stem.startswith("package") and "package" not in text.lower():
+        text += " package"
+    return text
+
+
+def _titled(names, titles: dict[str, str] | None) -> list[str]:
+    return [(titles or {}).get(n) or scenario_title(n) for n in names]
+
+
+def _round_sig(x: float, sig: int = 2) -> float:
+    if not np.isfinite(x) or x == 0:
+        return x
+    return round(x, sig - 1 - math.floor(math.log10(abs(x))))
+
+
+def _about(x: float) -> str:
+    """A count rounded for people: 2 significant figures, at least to the unit."""
+    return f"{_round_sig(x):,.0f}" if np.isfinite(x) else "-"
+
 
 ROUTE_COLOURS = {  # recorded and true routes of an exit; the same family of colour for the same destination
     "Elective home education": OKABE_ITO["blue"],
@@ -44,11 +106,14 @@ def forest_data(metrics: pd.DataFrame, shown: list[str] | None = None) -> pd.Dat
     ].reset_index(drop=True)
 
 
-def plot_forest(metrics: pd.DataFrame, path_stem: Path, shown: list[str] | None = None) -> dict:
+def plot_forest(
+    metrics: pd.DataFrame, path_stem: Path, shown: list[str] | None = None, titles: dict[str, str] | None = None
+) -> dict:
     """Paired effects of each scenario on the headline measures, as % of the baseline, with 90% intervals."""
     path_stem = Path(path_stem)
     data = forest_data(metrics, shown)
     scenarios = list(dict.fromkeys(data["scenario"]))
+    names = dict(zip(scenarios, _titled(scenarios, titles), strict=True))
     labels = list(dict.fromkeys(data["label"]))
     colours = dict(zip(scenarios, SCENARIO_COLOURS * 3, strict=False))
     plt = _pyplot()
@@ -59,9 +124,11 @@ def plot_forest(metrics: pd.DataFrame, path_stem: Path, shown: list[str] | None 
             d = data[data["scenario"] == scen]
             y = np.array([labels.index(lab) for lab in d["label"]]) + (i - (n - 1) / 2) * 0.8 / max(n, 1)
             err = np.vstack([d["diff_pct"] - d["lo_pct"], d["hi_pct"] - d["diff_pct"]])
-            ax.errorbar(d["diff_pct"], y, xerr=err, fmt="o", ms=8, lw=2.2, capsize=4, color=colours[scen], label=scen)
+            ax.errorbar(
+                d["diff_pct"], y, xerr=err, fmt="o", ms=8, lw=2.2, capsize=4, color=colours[scen], label=names[scen]
+            )
         ax.axvline(0, color="0.3", lw=1.2)
-        ax.set_yticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), [_wrap(lab, 44) for lab in labels])
         ax.invert_yaxis()
         ax.set_xlabel("Change against the baseline (% of the baseline mean; bars: 90% interval, paired)")
         ax.set_title(
@@ -74,22 +141,183 @@ def plot_forest(metrics: pd.DataFrame, path_stem: Path, shown: list[str] | None 
         return _finish(fig, [ax], path_stem, data)
 
 
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+# --- paired effects by year (instead of unpaired fans) --------------------------------------------
+
+
+def paired_effect_data(years: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
+    """Per scenario and academic year (and ``academic_year`` -1 for the mean over all years): the
+    mean and 5-95% range over replicates of ``metric``, and for the other scenarios the paired
+    difference from the baseline (replicate by replicate) with its 90% t-interval."""
+    _need(years, {"scenario", "replicate", "academic_year", metric}, "years")
+    if baseline not in set(years["scenario"]):
+        raise ValueError(f"years table: no rows for the baseline {baseline!r}")
+    by_run = years.groupby(["scenario", "replicate"], sort=False)[metric].mean().rename("value").reset_index()
+    every = pd.concat(
+        [
+            years[["scenario", "replicate", "academic_year", metric]].rename(columns={metric: "value"}),
+            by_run.assign(academic_year=-1),
+        ],
+        ignore_index=True,
+    )
+    base = every[every["scenario"] == baseline].set_index(["academic_year", "replicate"])["value"]
+    rows = []
+    for (scen, year), g in every.groupby(["scenario", "academic_year"], sort=False):
+        v = g["value"].to_numpy(float)
+        row = {
+            "scenario": scen,
+            "academic_year": int(year),
+            "metric": metric,
+            "mean": float(np.nanmean(v)),
+            "p5": float(np.nanquantile(v, 0.05)),
+            "p95": float(np.nanquantile(v, 0.95)),
+            "n_replicates": len(v),
+        }
+        if scen != baseline:
+            b = base.reindex(pd.MultiIndex.from_arrays([[year] * len(g), g["replicate"]])).to_numpy(float)
+            row["diff"], row["diff_lo"], row["diff_hi"] = t_interval(v - b)
+        rows.append(row)
+    cols = ["scenario", "academic_year", "metric", "mean", "p5", "p95", "n_replicates", "diff", "diff_lo", "diff_hi"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def plot_paired_effect(
+    years: pd.DataFrame,
+    metric: str,
+    path_stem: Path,
+    baseline: str,
+    *,
+    label: str = "",
+    unit: str = "",
+    titles: dict[str, str] | None = None,
+    published: pd.DataFrame | None = None,
+) -> dict:
+    """Left: the baseline by year (mean, 5-95% of replicates) with the published figures for that
+    year beside it. Right: each scenario's paired difference from the baseline by year and over
+    all years, with its 90% interval: the effect and its band, not two overlapping fans."""
+    from .plot_style import _year_label
+
+    path_stem = Path(path_stem)
+    label = label or HEADLINE_LABELS.get(metric, (metric, ""))[0]
+    unit = unit or HEADLINE_LABELS.get(metric, ("", ""))[1]
+    data = paired_effect_data(years, metric, baseline)
+    scenarios = list(dict.fromkeys(data["scenario"]))
+    names = dict(zip(scenarios, _titled(scenarios, titles), strict=True))
+    colours = scenario_colours(scenarios)
+    yrs = sorted(y for y in data["academic_year"].unique() if y >= 0)
+    all_x = (yrs[-1] + 1.3) if yrs else 0.0
+    reps = int(data["n_replicates"].max())
+    plt = _pyplot()
+    with plt.rc_context(_SLIDE_RC):
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 6.5), gridspec_kw={"width_ratios": [1, 1.35], "wspace": 0.3})
+        b = data[(data["scenario"] == baseline) & (data["academic_year"] >= 0)]
+        ax.fill_between(
+            b["academic_year"], b["p5"], b["p95"], color="0.6", alpha=0.3, lw=0, label="5-95% of replicates"
+        )
+        ax.plot(b["academic_year"], b["mean"], color=OKABE_ITO["black"], lw=2.6, marker="o", label=names[baseline])
+        pub = published if published is not None else pd.DataFrame()
+        if len(pub):
+            err = np.vstack([pub["value"] - pub["low"], pub["high"] - pub["value"]])
+            ax.errorbar(
+                pub["academic_year"].to_numpy(float) + 0.08,
+                pub["value"],
+                yerr=err,
+                fmt="D",
+                ms=9,
+                color=OKABE_ITO["vermillion"],
+                capsize=5,
+                lw=2,
+                label="Published, England (range)",
+            )
+        ax.set_xticks(yrs, [_year_label(y) for y in yrs])
+        ax.set_xlabel("Academic year")
+        ax.set_ylabel(_wrap(f"{label} ({unit})", 40))
+        ax.set_ylim(0, None)
+        ax.set_title("Baseline" + (" against published figures" if len(pub) else ""), loc="left")
+        ax.grid(axis="y", color="0.9")
+        ax.legend(loc="lower right", frameon=False, fontsize=11)
+        others = [sc for sc in scenarios if sc != baseline]
+        n = max(len(others), 1)
+        for i, scen in enumerate(others):
+            d = data[data["scenario"] == scen]
+            by_year, every = d[d["academic_year"] >= 0], d[d["academic_year"] < 0]
+            dx = (i - (n - 1) / 2) * 0.08
+            x = by_year["academic_year"].to_numpy(float) + dx
+            c = colours[scen]
+            ax2.fill_between(x, by_year["diff_lo"], by_year["diff_hi"], color=c, alpha=0.18, lw=0)
+            ax2.plot(x, by_year["diff"], color=c, lw=2.4, marker="o", ls=_LINESTYLES[i % len(_LINESTYLES)])
+            if len(every):
+                r = every.iloc[0]
+                ax2.errorbar(
+                    all_x + dx * 2,
+                    r["diff"],
+                    yerr=[[r["diff"] - r["diff_lo"]], [r["diff_hi"] - r["diff"]]],
+                    fmt="s",
+                    ms=9,
+                    color=c,
+                    capsize=5,
+                    lw=2.4,
+                    label=names[scen],
+                )
+        ax2.axhline(0, color="0.3", lw=1.2)
+        ax2.set_xticks([*yrs, all_x], [*(_year_label(y) for y in yrs), "All years"])
+        ax2.set_xlabel("Academic year (square: mean over all years)")
+        ax2.set_ylabel(_wrap(f"Change against the baseline ({unit})", 40))
+        ax2.set_title("Paired effect: scenario minus baseline, same children", loc="left")
+        ax2.grid(axis="y", color="0.9")
+        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(n, 3), frameon=False, fontsize=12)
+        fig.suptitle(
+            _wrap(f"{label}: the change each scenario makes", 90)
+            + f"\nline and band: mean and 90% interval of the paired difference over {reps} replicates",
+            x=0.01,
+            ha="left",
+            fontsize=16,
+            y=1.04,
+        )
+        out = data.copy()
+        out["academic_year"] = out["academic_year"].map(lambda y: "all years" if y < 0 else str(y))
+        if len(pub):
+            out = pd.concat([out, pub.assign(scenario="published", academic_year=pub["academic_year"].astype(str))])
+        return _finish(fig, [ax, ax2], path_stem, out)
+
+
+# --- exit routes -------------------------------------------------------------------------------------
+
+
 def exit_route_data(exit_routes: pd.DataFrame) -> pd.DataFrame:
-    """Mean exits a year per scenario, view and route (over replicates and years)."""
-    _need(exit_routes, {"scenario", "replicate", "academic_year", "view", "route", "exits"}, "exit_routes")
-    per_run = exit_routes.groupby(["scenario", "view", "route", "replicate"], sort=False)["exits"].sum()
+    """Children leaving a school roll a year per scenario, view and route (the route of each child's
+    first move off a roll in the year; mean over replicates), the moves off a roll beside them, and
+    per scenario and view the total with its 90% interval over replicates."""
+    _need(exit_routes, {"scenario", "replicate", "academic_year", "view", "route", "children", "moves"}, "exit_routes")
     n_years = exit_routes.groupby("scenario")["academic_year"].nunique()
     n_reps = exit_routes.groupby("scenario")["replicate"].nunique()
-    out = per_run.groupby(["scenario", "view", "route"], sort=False).sum().reset_index()
-    out["exits_per_year"] = out["exits"] / out["scenario"].map(n_years * n_reps)
-    return out.drop(columns="exits")
+    keys = ["scenario", "view", "route"]
+    out = exit_routes.groupby(keys, sort=False)[["children", "moves"]].sum().reset_index()
+    per = out["scenario"].map(n_years * n_reps)
+    out["children_per_year"], out["moves_per_year"] = out["children"] / per, out["moves"] / per
+    per_rep = exit_routes.groupby(["scenario", "view", "replicate"], sort=False)["children"].sum()
+    totals = {}
+    for (scen, view), v in per_rep.groupby(level=["scenario", "view"], sort=False):
+        totals[(scen, view)] = t_interval(v.to_numpy(float) / n_years[scen])
+    tot = pd.DataFrame(
+        [(sc, vw, *t) for (sc, vw), t in totals.items()],
+        columns=["scenario", "view", "total_per_year", "total_lo", "total_hi"],
+    )
+    return out.drop(columns=["children", "moves"]).merge(tot, on=["scenario", "view"], how="left")
 
 
-def plot_exit_routes(exit_routes: pd.DataFrame, path_stem: Path) -> dict:
-    """Exits per year by route as stacked bars: what the statistics record (left) and what happened (right)."""
+def plot_exit_routes(exit_routes: pd.DataFrame, path_stem: Path, titles: dict[str, str] | None = None) -> dict:
+    """Children leaving a roll a year by route as stacked bars, what the statistics record (left)
+    and what happened (right), each total with its 90% interval over replicates."""
     path_stem = Path(path_stem)
     data = exit_route_data(exit_routes)
     scenarios = list(dict.fromkeys(exit_routes["scenario"]))
+    names = _titled(scenarios, titles)
     plt = _pyplot()
     with plt.rc_context(_SLIDE_RC):
         fig, axes = plt.subplots(1, 2, figsize=(15, 7.5), sharey=True)
@@ -101,7 +329,7 @@ def plot_exit_routes(exit_routes: pd.DataFrame, path_stem: Path) -> dict:
             routes = [r for r in ROUTE_COLOURS if r in set(d["route"])] + sorted(set(d["route"]) - set(ROUTE_COLOURS))
             bottom = np.zeros(len(scenarios))
             for route in routes:
-                v = d[d["route"] == route].set_index("scenario")["exits_per_year"].reindex(scenarios).fillna(0)
+                v = d[d["route"] == route].set_index("scenario")["children_per_year"].reindex(scenarios).fillna(0)
                 ax.bar(
                     range(len(scenarios)),
                     v,
@@ -113,18 +341,48 @@ def plot_exit_routes(exit_routes: pd.DataFrame, path_stem: Path) -> dict:
                     label=route,
                 )
                 bottom += v.to_numpy()
-            ax.set_xticks(range(len(scenarios)), scenarios, rotation=20, ha="right")
+            tot = d.drop_duplicates("scenario").set_index("scenario").reindex(scenarios)
+            err = np.vstack([tot["total_per_year"] - tot["total_lo"], tot["total_hi"] - tot["total_per_year"]])
+            ax.errorbar(range(len(scenarios)), bottom, yerr=np.nan_to_num(err), fmt="none", ecolor="0.2", capsize=6)
+            for i, (_, r) in enumerate(tot.iterrows()):
+                text = f"{_about(r['total_per_year'])}"
+                if np.isfinite(r["total_lo"]):
+                    text += f"\n({_about(r['total_lo'])}-{_about(r['total_hi'])})"
+                ax.text(
+                    i + 0.1,
+                    r["total_hi"] if np.isfinite(r["total_hi"]) else bottom[i],
+                    text,
+                    fontsize=11,
+                    ha="left",
+                    va="bottom",
+                )
+            ax.set_xticks(range(len(scenarios)), [_wrap(n, 18) for n in names], rotation=20, ha="right")
             ax.set_title(title, loc="left")
             ax.set_xlabel("Scenario")
             ax.grid(axis="y", color="0.9")
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=1, frameon=False, fontsize=11)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1, frameon=False, fontsize=11)
         axes[0].set_ylabel("Children leaving a school roll a year\n(whole LA, mean of replicates)")
-        fig.suptitle("Why children leave school rolls, by route: recorded against true", x=0.01, ha="left", fontsize=17)
+        axes[0].set_ylim(
+            0,
+            float(data["total_hi"].max(skipna=True) if data["total_hi"].notna().any() else data["total_per_year"].max())
+            * 1.18,
+        )
+        fig.suptitle(
+            "Why children leave school rolls, by route: recorded against true\n"
+            "bar: children a year by the route of their first move off a roll; line: 90% interval of the total",
+            x=0.01,
+            ha="left",
+            fontsize=16,
+            y=1.03,
+        )
         return _finish(fig, list(axes), path_stem, data)
 
 
+# --- averted, new and displaced ------------------------------------------------------------------
+
+
 def waterfall_data(averted_summary: pd.DataFrame, scenario: str, view: str = "true") -> pd.DataFrame:
-    """Baseline exits, minus averted, plus new, equals exits under the policy (children a year).
+    """Baseline children leaving, minus averted, plus new, equals the policy's (children a year).
 
     Each step is a bar from ``bottom`` to ``top``; ``value`` is its signed size, ``lo``/``hi`` the 90%
     interval of that size, drawn as an error bar at ``err_at``."""
@@ -165,12 +423,22 @@ def waterfall_data(averted_summary: pd.DataFrame, scenario: str, view: str = "tr
 
 
 def plot_waterfall(
-    averted_summary: pd.DataFrame, displacement_summary: pd.DataFrame, scenario: str, path_stem: Path, top: int = 6
+    averted_summary: pd.DataFrame,
+    displacement_summary: pd.DataFrame,
+    scenario: str,
+    path_stem: Path,
+    top: int = 6,
+    title: str | None = None,
 ) -> dict:
     """Children leaving a school roll a year: the baseline, averted, new and the policy (left), and the
     children who left by another route instead (right: the largest route changes)."""
     path_stem = Path(path_stem)
     steps = waterfall_data(averted_summary, scenario)
+    net = averted_summary[
+        (averted_summary["scenario"] == scenario)
+        & (averted_summary["view"] == "true")
+        & (averted_summary["measure"] == "net_averted")
+    ]
     disp = displacement_summary[
         (displacement_summary["scenario"] == scenario) & (displacement_summary["view"] == "true")
     ].nlargest(top, "mean")
@@ -185,11 +453,19 @@ def plot_waterfall(
             if np.isfinite(low) and np.isfinite(high):
                 ax.plot([i, i], [low, high], color="0.25", lw=2)
             text = f"{r['value']:+,.0f}" if i in (1, 2) else f"{r['value']:,.0f}"
-            ax.text(i + 0.36, r["top"], text, ha="left", va="bottom", fontsize=13)
+            if np.isfinite(r["lo"]):
+                text += f"\n({r['lo']:,.0f} to {r['hi']:,.0f})"
+            ax.text(i + 0.36, r["top"], text, ha="left", va="bottom", fontsize=12)
         ax.set_xticks(range(4), ["Baseline", "Averted", "New", "Policy"])
         ax.set_ylabel("Children leaving a school roll a year\n(whole LA, mean of replicates)")
         ax.set_xlabel("Averted and new: the same children matched across paired runs\n(line: 90% interval)")
-        ax.set_title("Exits averted and new", loc="left")
+        if len(net):
+            r = net.iloc[0]
+            ax.set_title(
+                f"Net: {r['mean']:+,.0f} children a year kept on a roll ({r['lo']:,.0f} to {r['hi']:,.0f})", loc="left"
+            )
+        else:
+            ax.set_title("Children averted and new", loc="left")
         ax.grid(axis="y", color="0.9")
         if disp.empty:
             ax2.text(0.5, 0.5, "No child left by another route", ha="center", va="center", transform=ax2.transAxes)
@@ -197,13 +473,16 @@ def plot_waterfall(
         else:
             labels = [f"{a}\n-> {b}" for a, b in zip(disp["from_route"], disp["to_route"], strict=True)]
             err = np.vstack([disp["mean"] - disp["lo"].clip(lower=0), disp["hi"] - disp["mean"]])
-            ax2.barh(range(len(disp)), disp["mean"], xerr=err, color=OKABE_ITO["orange"], capsize=4)
+            ax2.barh(range(len(disp)), disp["mean"], xerr=np.nan_to_num(err), color=OKABE_ITO["orange"], capsize=4)
             ax2.set_yticks(range(len(disp)), labels, fontsize=11)
             ax2.invert_yaxis()
         ax2.set_xlabel("Children a year (mean, 90% interval)")
         ax2.set_title("Displaced: left by another route instead", loc="left")
         fig.suptitle(
-            f"{scenario}: children leaving school rolls, averted, new and displaced", x=0.01, ha="left", fontsize=17
+            f"{title or scenario_title(scenario)}: children leaving school rolls, averted, new and displaced",
+            x=0.01,
+            ha="left",
+            fontsize=17,
         )
         data = pd.concat(
             [steps.assign(panel="waterfall"), disp.assign(panel="displaced").rename(columns={"mean": "value"})],
@@ -212,28 +491,55 @@ def plot_waterfall(
         return _finish(fig, [ax, ax2], path_stem, data)
 
 
+# --- EHC plan waits --------------------------------------------------------------------------------
+
+
 def ehcp_wait_data(ehcp_waits: pd.DataFrame, bin_weeks: int = 4) -> pd.DataFrame:
-    """Share of new plans by weeks waited (``bin_weeks`` bins), per scenario, pooled over replicates."""
+    """Share of new plans by weeks waited (``bin_weeks`` bins), per scenario, pooled over replicates,
+    with the 5-95% range of the replicates' shares; and the share within 20 weeks (pooled) with its
+    90% interval over replicates."""
     _need(ehcp_waits, {"scenario", "wait_weeks", "plans"}, "ehcp_waits")
+    waits = ehcp_waits if "replicate" in ehcp_waits.columns else ehcp_waits.assign(replicate=0)
     # bins (start, end]: a plan at exactly 20 weeks is on time, left of the 20-week line
-    d = ehcp_waits.assign(bin_start=((ehcp_waits["wait_weeks"] - 1).clip(lower=0) // bin_weeks) * bin_weeks)
+    d = waits.assign(bin_start=((waits["wait_weeks"] - 1).clip(lower=0) // bin_weeks) * bin_weeks)
     out = d.groupby(["scenario", "bin_start"], sort=False)["plans"].sum().reset_index()
     out["share_pct"] = 100 * out["plans"] / out.groupby("scenario")["plans"].transform("sum")
+    rep = d.groupby(["scenario", "replicate", "bin_start"], sort=False)["plans"].sum()
+    rep_share = 100 * rep / rep.groupby(level=["scenario", "replicate"]).transform("sum")
+    rep_share = rep_share.unstack("bin_start").fillna(0.0).stack()
+    band = rep_share.groupby(level=["scenario", "bin_start"]).quantile([0.05, 0.95]).unstack()
+    band.columns = ["share_p5", "share_p95"]
+    out = out.merge(band.reset_index(), on=["scenario", "bin_start"], how="left")
     within = d[d["wait_weeks"] <= 20].groupby("scenario")["plans"].sum() / d.groupby("scenario")["plans"].sum()
     out["within_20_weeks_pct"] = 100 * out["scenario"].map(within).fillna(0)
+    rw = (
+        d[d["wait_weeks"] <= 20].groupby(["scenario", "replicate"])["plans"].sum()
+        / d.groupby(["scenario", "replicate"])["plans"].sum()
+    ).fillna(0.0)
+    for scen, v in rw.groupby(level="scenario"):
+        _, lo, hi = t_interval(100 * v.to_numpy(float))
+        out.loc[out["scenario"] == scen, ["within_20_lo", "within_20_hi"]] = lo, hi
     out["bin_end"] = out["bin_start"] + bin_weeks
     return out.sort_values(["scenario", "bin_start"], kind="stable").reset_index(drop=True)
 
 
-def plot_ehcp_waits(ehcp_waits: pd.DataFrame, path_stem: Path, bin_weeks: int = 4) -> dict:
-    """How long new EHC plans took, per scenario, with the 20-week legal limit marked."""
+def plot_ehcp_waits(
+    ehcp_waits: pd.DataFrame,
+    path_stem: Path,
+    bin_weeks: int = 4,
+    titles: dict[str, str] | None = None,
+    published: pd.DataFrame | None = None,
+) -> dict:
+    """How long new EHC plans took, per scenario, with the 20-week legal limit marked (left), and the
+    share issued within 20 weeks with its 90% interval beside the published figure (right)."""
     path_stem = Path(path_stem)
     data = ehcp_wait_data(ehcp_waits, bin_weeks)
     scenarios = list(dict.fromkeys(ehcp_waits["scenario"]))
+    names = dict(zip(scenarios, _titled(scenarios, titles), strict=True))
     colours = scenario_colours(scenarios)
     plt = _pyplot()
     with plt.rc_context(_SLIDE_RC):
-        fig, ax = plt.subplots(figsize=(12, 6.75))
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 6.75), gridspec_kw={"width_ratios": [1.7, 1], "wspace": 0.45})
         for i, scen in enumerate(scenarios):
             d = data[data["scenario"] == scen]
             within = d["within_20_weeks_pct"].iloc[0] if len(d) else 0
@@ -246,22 +552,58 @@ def plot_ehcp_waits(ehcp_waits: pd.DataFrame, path_stem: Path, bin_weeks: int = 
                 color=colours[scen],
                 lw=2.4,
                 ls=_LINESTYLES[i % len(_LINESTYLES)],
-                label=f"{scen}: {within:.0f}% within 20 weeks",
+                label=f"{names[scen]}: {within:.0f}% within 20 weeks",
             )
+            if d["share_p5"].notna().any() and d["n_rep"].iloc[0] > 1 if "n_rep" in d else d["share_p5"].notna().any():
+                lo = np.append(d["share_p5"].to_numpy(), d["share_p5"].to_numpy()[-1:])
+                hi = np.append(d["share_p95"].to_numpy(), d["share_p95"].to_numpy()[-1:])
+                ax.fill_between(x, lo, hi, step="post", color=colours[scen], alpha=0.15, lw=0)
         ax.axvline(20, color=OKABE_ITO["vermillion"], lw=2, ls="--")
         ax.set_ylim(0, None)
         ax.text(20.8, ax.get_ylim()[1] * 0.5, "20-week legal limit", color=OKABE_ITO["vermillion"], va="center")
         ax.set_xlabel(f"Weeks from request to plan ({bin_weeks}-week bins; on the line: on time)")
         ax.set_ylabel("Share of new EHC plans (%)")
         ax.set_xlim(0, None)
-        ax.set_ylim(0, None)
-        ax.set_title(
-            "How long children wait for an EHC plan, by scenario\nnew plans pooled over replicates and years",
-            loc="left",
-        )
+        ax.set_title("How long new plans took (band: 5-95% of replicates)", loc="left")
         ax.grid(axis="y", color="0.9")
-        ax.legend(loc="upper right", frameon=False)
-        return _finish(fig, [ax], path_stem, data)
+        ax.legend(loc="upper right", frameon=False, fontsize=11)
+        first = data.drop_duplicates("scenario").set_index("scenario").reindex(scenarios)
+        pub = published if published is not None else pd.DataFrame()
+        if len(pub):
+            r = pub.iloc[-1]
+            ax2.axhspan(-0.5, len(scenarios) - 0.5, xmin=0, xmax=0, alpha=0)  # keep the y range
+            ax2.axvspan(r["low"], r["high"], color=OKABE_ITO["vermillion"], alpha=0.15, lw=0)
+            ax2.axvline(r["value"], color=OKABE_ITO["vermillion"], lw=2)
+            ax2.text(
+                r["value"],
+                len(scenarios) - 0.45,
+                f"published, England\n({r['period']}): {r['value']:g}%",
+                color=OKABE_ITO["vermillion"],
+                fontsize=11,
+                ha="center",
+                va="bottom",
+            )
+        for i, scen in enumerate(scenarios):
+            r = first.loc[scen]
+            lo, hi = r.get("within_20_lo", np.nan), r.get("within_20_hi", np.nan)
+            err = [[r["within_20_weeks_pct"] - lo], [hi - r["within_20_weeks_pct"]]] if np.isfinite(lo) else None
+            ax2.errorbar(r["within_20_weeks_pct"], i, xerr=err, fmt="o", ms=9, capsize=5, lw=2.4, color=colours[scen])
+        ax2.set_yticks(range(len(scenarios)), [_wrap(names[s], 22) for s in scenarios])
+        ax2.set_ylim(len(scenarios) - 0.5 + (0.9 if len(pub) else 0), -0.5)
+        ax2.set_xlim(0, 100)
+        ax2.set_xlabel("New plans issued within 20 weeks (%; bar: 90% interval)")
+        ax2.set_title("Within the legal limit", loc="left")
+        ax2.grid(axis="x", color="0.9")
+        fig.suptitle(
+            "How long children wait for an EHC plan, by scenario (new plans pooled over replicates and years)",
+            x=0.01,
+            ha="left",
+            fontsize=16,
+        )
+        return _finish(fig, [ax, ax2], path_stem, data)
+
+
+# --- who gains ---------------------------------------------------------------------------------------
 
 
 def _ratio_ticks(ax, values: np.ndarray) -> None:
@@ -281,7 +623,7 @@ def _ratio_ticks(ax, values: np.ndarray) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def plot_equality(equality_summary: pd.DataFrame, path_stem: Path) -> dict:
+def plot_equality(equality_summary: pd.DataFrame, path_stem: Path, titles: dict[str, str] | None = None) -> dict:
     """Risk ratios (scenario / baseline) of leaving a school roll, by group, with 90% intervals."""
     path_stem = Path(path_stem)
     _need(equality_summary, {"scenario", "group", "risk_ratio", "rr_lo", "rr_hi"}, "equality_summary")
@@ -290,7 +632,9 @@ def plot_equality(equality_summary: pd.DataFrame, path_stem: Path) -> dict:
     ].reset_index(drop=True)
     groups = list(dict.fromkeys(data["group"]))
     scenarios = list(dict.fromkeys(data["scenario"]))
+    names = dict(zip(scenarios, _titled(scenarios, titles), strict=True))
     colours = dict(zip(scenarios, SCENARIO_COLOURS * 3, strict=False))
+    base = data.drop_duplicates("group").set_index("group")["baseline_risk_per_1000"]
     plt = _pyplot()
     with plt.rc_context(_SLIDE_RC):
         fig, ax = plt.subplots(figsize=(12, max(6.0, 0.55 * len(groups) + 2.5)))
@@ -300,18 +644,21 @@ def plot_equality(equality_summary: pd.DataFrame, path_stem: Path) -> dict:
             y = np.array([groups.index(g) for g in d["group"]]) + (i - (n - 1) / 2) * 0.8 / max(n, 1)
             lo, hi = d["rr_lo"].fillna(d["risk_ratio"]), d["rr_hi"].fillna(d["risk_ratio"])
             err = np.vstack([d["risk_ratio"] - lo, hi - d["risk_ratio"]]).clip(min=0)
-            ax.errorbar(d["risk_ratio"], y, xerr=err, fmt="o", ms=7, lw=2, capsize=3, color=colours[scen], label=scen)
+            ax.errorbar(
+                d["risk_ratio"], y, xerr=err, fmt="o", ms=7, lw=2, capsize=3, color=colours[scen], label=names[scen]
+            )
         ax.axvline(1, color="0.3", lw=1.2)
         ax.set_xscale("log")
         _ratio_ticks(ax, data[["risk_ratio", "rr_lo", "rr_hi"]].to_numpy())
-        ax.set_yticks(range(len(groups)), groups)
+        ax.set_yticks(range(len(groups)), [f"{g} ({base[g]:.3g})" for g in groups])
         ax.invert_yaxis()
         ax.set_xlabel("Risk ratio of leaving a school roll (scenario / baseline; log scale; below 1: fewer leave)")
+        ax.set_ylabel("Group (baseline: children leaving a year per 1,000 of the group)")
         ax.set_title(
             "Who gains: risk of leaving a school roll by group, against the baseline\n"
-            "group read at exit; bars: 90% interval (bootstrap over replicates)",
+            "group read at the year's first move off a roll; bars: 90% interval (bootstrap over replicates)",
             loc="left",
         )
         ax.grid(axis="x", color="0.9", which="both")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(n, 4), frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(n, 3), frameon=False)
         return _finish(fig, [ax], path_stem, data)

@@ -44,9 +44,24 @@ def _noise_text(noise: pd.DataFrame, output: str) -> str:
     return f"seed noise: {100 * share:.1f}% of the variance across points"
 
 
+def mu_star_xerr(mu_star, half_width) -> np.ndarray:
+    """``xerr`` (2 x n, below and above) for mu* bars, the lower end never reaching below 0 (mu* >= 0)."""
+    from simulation.research.sensitivity import mu_star_bounds
+
+    mu = np.asarray(mu_star, dtype=float)
+    low, high = mu_star_bounds(mu, half_width)
+    return np.vstack([mu - low, high - mu])
+
+
 def plot_morris(indices: pd.DataFrame, noise: pd.DataFrame, output: str, path_stem: Path) -> dict[str, Path]:
-    """Top parameters by mu* (bars, 95% bootstrap interval) and mu* against sigma (all parameters)."""
-    d = indices[indices["output"] == output].sort_values("mu_star", ascending=False, na_position="last")
+    """Top parameters by mu* (bars, 95% bootstrap interval) and mu* against sigma (all parameters).
+
+    Intervals are clipped at 0: mu* is a mean of absolute effects, and SALib's symmetric
+    bootstrap half-width would otherwise draw bars into impossible negative values."""
+    from simulation.research.sensitivity import mu_star_bounds
+
+    d = indices[indices["output"] == output].sort_values("mu_star", ascending=False, na_position="last").copy()
+    d["mu_star_low"], d["mu_star_high"] = mu_star_bounds(d["mu_star"], d["mu_star_conf"])
     top = d.head(TOP_N).iloc[::-1]
     unit = _unit(output)
     plt = _pyplot()
@@ -55,13 +70,20 @@ def plot_morris(indices: pd.DataFrame, noise: pd.DataFrame, output: str, path_st
     with plt.rc_context(_RC):
         fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, 7.5), gridspec_kw={"width_ratios": [1.4, 1]})
         colours = [KIND_COLOURS.get(k, "0.5") for k in top["kind"]]
-        ax.barh(top["parameter"], top["mu_star"], xerr=top["mu_star_conf"], color=colours, ecolor="0.3", capsize=2)
-        extra = [Line2D([], [], color="0.3", lw=1, label="95% bootstrap interval")]
+        ax.barh(
+            top["parameter"],
+            top["mu_star"],
+            xerr=mu_star_xerr(top["mu_star"], top["mu_star_conf"]),
+            color=colours,
+            ecolor="0.3",
+            capsize=2,
+        )
+        extra = [Line2D([], [], color="0.3", lw=1, label="95% bootstrap interval (clipped at 0)")]
         if top["mu_star_seed_se"].notna().any():
             ax.errorbar(
                 top["mu_star"],
                 top["parameter"],
-                xerr=2 * top["mu_star_seed_se"],
+                xerr=mu_star_xerr(top["mu_star"], 2 * top["mu_star_seed_se"]),
                 fmt="none",
                 ecolor=OKABE_ITO["vermillion"],
                 elinewidth=4,
@@ -143,21 +165,25 @@ def plot_sobol(indices: pd.DataFrame, noise: pd.DataFrame, output: str, path_ste
 
 
 def plot_noise(noise: pd.DataFrame, path_stem: Path) -> dict[str, Path]:
-    """Share of each output's variance across points that is seed noise."""
+    """Share of each output's variance across points that is seed noise, against the threshold
+    above which the sweep warns (:data:`simulation.research.sensitivity.NOISE_SHARE_THRESHOLD`)."""
+    from simulation.research.sensitivity import NOISE_SHARE_THRESHOLD
+
+    limit = 100 * NOISE_SHARE_THRESHOLD
     d = noise.sort_values("noise_share", na_position="first")
     plt = _pyplot()
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(11, max(3.5, 0.5 * len(d) + 1.5)))
         share = 100 * d["noise_share"].fillna(0)
-        colours = [OKABE_ITO["vermillion"] if s > 20 else OKABE_ITO["bluish_green"] for s in share]
+        colours = [OKABE_ITO["vermillion"] if s > limit else OKABE_ITO["bluish_green"] for s in share]
         ax.barh(d["output"], share, color=colours)
         for yi, s in enumerate(share):
             ax.text(s + 0.5, yi, f"{s:.1f}%", va="center", fontsize=10)
-        ax.axvline(20, color="0.6", ls="--", lw=1)
+        ax.axvline(limit, color="0.6", ls="--", lw=1)
         ax.set_xlabel("seed noise as % of the variance across sample points (output averaged over its seeds)")
         ax.set_title(
             "How much of each output's variation is noise rather than parameters\n"
-            "(dashed line: 20%; above it, read the indices with care)",
+            f"(dashed line: {limit:.0f}%; above it, read the indices with care)",
             loc="left",
         )
         ax.spines[["top", "right"]].set_visible(False)

@@ -77,66 +77,56 @@ def out_of_school_rates(weeks: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_out_of_school(weeks: pd.DataFrame, path_stem: Path) -> dict[str, Path]:
-    """Children per 1,000 in EHE, CME, Section 19 provision and AP, week by week.
+    """Children per 1,000 in EHE, CME, Section 19 provision and AP, week by week: one small panel
+    per status, each with its own scale (AP and Section 19 are a tenth of home education), the
+    scenarios as lines in the same panels (colour-blind-safe colours and line styles).
 
     Lines are the median across replicates and the shaded band the 5-95% range. Writes
     ``<path_stem>.png``, ``.svg`` and ``.csv`` (the plotted numbers) and returns their paths.
     """
+    from .comparison_plots import scenario_title
+
     path_stem = Path(path_stem)
     data = out_of_school_rates(weeks)
     plt = _pyplot()
     scenarios = list(dict.fromkeys(data["scenario"]))
     n_rep = int(data["n_replicates"].max())
-
-    with plt.rc_context(
-        {
-            "font.size": 14,
-            "axes.titlesize": 17,
-            "axes.labelsize": 15,
-            "legend.fontsize": 12,
-            "xtick.labelsize": 13,
-            "ytick.labelsize": 13,
-        }
-    ):
-        fig, ax = plt.subplots(figsize=(12, 6.75))
-        for si, scen in enumerate(scenarios):
-            ls = _LINESTYLES[si % len(_LINESTYLES)]
-            for col, (label, colour) in OUT_OF_SCHOOL.items():
+    colours = list(OKABE_ITO.values())
+    colour = {scen: ("black" if i == 0 else colours[(i - 1) % len(colours)]) for i, scen in enumerate(scenarios)}
+    first = data[data["scenario"] == scenarios[0]]
+    year_starts = first[first["week"] == 0].drop_duplicates("weeks_since_start")
+    with plt.rc_context({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12}):
+        fig, axes = plt.subplots(2, 2, figsize=(13, 8), sharex=True)
+        for ax, (col, (label, single)) in zip(axes.flat, OUT_OF_SCHOOL.items(), strict=True):
+            for si, scen in enumerate(scenarios):
                 d = data[(data["scenario"] == scen) & (data["status"] == col)]
-                name = label if len(scenarios) == 1 else f"{label} - {scen}"
-                ax.plot(d["weeks_since_start"], d["median"], color=colour, lw=2.4, ls=ls, label=name)
+                c = single if len(scenarios) == 1 else colour[scen]
+                ls = _LINESTYLES[si % len(_LINESTYLES)]
+                ax.plot(d["weeks_since_start"], d["median"], color=c, lw=2.2, ls=ls, label=scenario_title(scen))
                 if n_rep > 1:
-                    ax.fill_between(d["weeks_since_start"], d["p5"], d["p95"], color=colour, alpha=0.2, lw=0)
-        # Mark the start of each academic year.
-        first = data[data["scenario"] == scenarios[0]]
-        year_starts = first[first["week"] == 0].drop_duplicates("weeks_since_start")
-        top = float(data[["median", "p95"]].max().max())
-        for x, year in zip(year_starts["weeks_since_start"], year_starts["academic_year"], strict=True):
-            ax.axvline(x, color="0.75", lw=1, zorder=0)
-            ax.text(
-                x + 0.6,
-                top * 1.02,
-                f"{int(year)}/{(int(year) + 1) % 100:02d}",
-                fontsize=12,
-                color="0.35",
-                va="bottom",
-            )
-        ax.set_ylim(0, top * 1.12 if top > 0 else 1)
-        ax.set_xlim(0, max(float(data["weeks_since_start"].max()), 1))
-        ax.set_xlabel("Weeks since the start of the evaluation period (academic years start in September)")
-        ax.set_ylabel("Children per 1,000 aged 5-16")
-        where = scenarios[0] if len(scenarios) == 1 else ", ".join(scenarios)
-        if n_rep > 1:
-            how = f"line: median of {n_rep} replicates, band: 5-95% range"
-        else:
-            how = "one replicate (no uncertainty band)"
-        ax.set_title(
-            f"Children out of school or in alternative provision, per 1,000\nScenario: {where}; {how}",
-            loc="left",
+                    ax.fill_between(d["weeks_since_start"], d["p5"], d["p95"], color=c, alpha=0.18, lw=0)
+            top = float(data[data["status"] == col][["median", "p95"]].max().max())
+            ax.set_ylim(0, top * 1.15 if top > 0 else 1)
+            for x in year_starts["weeks_since_start"]:
+                ax.axvline(x, color="0.8", lw=1, zorder=0)
+            ax.set_title(label, loc="left")
+            ax.set_ylabel("per 1,000 aged 5-16")
+            ax.grid(axis="y", color="0.92")
+            ax.spines[["top", "right"]].set_visible(False)
+        ticks = year_starts["weeks_since_start"].to_numpy()
+        for ax in axes[1]:
+            ax.set_xticks(ticks, [f"{int(y)}/{(int(y) + 1) % 100:02d}" for y in year_starts["academic_year"]])
+            ax.set_xlabel("Academic year (weeks; gridlines: start of September)")
+        how = f"line: median of {n_rep} replicates, band: 5-95% range" if n_rep > 1 else "one replicate (no band)"
+        fig.suptitle(
+            f"Children out of school or in alternative provision, per 1,000, week by week ({how})",
+            x=0.01,
+            ha="left",
         )
-        ax.grid(axis="y", color="0.9")
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+        if len(scenarios) > 1:
+            handles, labels = axes.flat[0].get_legend_handles_labels()
+            fig.legend(handles, labels, loc="lower center", ncol=min(len(scenarios), 4), frameon=False)
+            fig.subplots_adjust(bottom=0.13)
         png, svg = _save(fig, path_stem)
         plt.close(fig)
     csv = path_stem.with_suffix(".csv")

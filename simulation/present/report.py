@@ -3,7 +3,8 @@
 ``build_report(RESULTS_DIR)`` reads what ``school-exit compare`` wrote (Parquet tables and
 ``manifest.json``), draws the figures into ``RESULTS_DIR/figures/`` (PNG, SVG and the CSV of the
 plotted numbers) and writes ``RESULTS_DIR/report.html``: figures embedded as data, tables,
-scenario descriptions, definitions and a caveats box. The page needs no network to open.
+a summary in plain words, scenario descriptions, a glossary and a caveats box built from the
+registry and the manifest (:mod:`.report_text`). The page needs no network to open.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation.analysis.counts import ALL_WEEKS_LOST
 from simulation.model.metrics import HEADLINE, HEADLINE_LABELS
 
-from . import comparison_plots, plots
+from . import comparison_plots, plots, report_text
 
 REQUIRED = ("metrics", "years", "exit_routes", "ehcp_waits")
-OPTIONAL = ("averted_summary", "displacement_summary", "equality_summary", "cost_summary", "weeks")
+OPTIONAL = ("averted_summary", "displacement_summary", "equality_summary", "cost_summary", "weeks", "assumptions")
 
 
 class ReportError(ValueError):
@@ -76,16 +78,36 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
     units = dict(zip(metrics["metric"], metrics["unit"], strict=False))
     baseline = manifest["baseline"]
     out = []
+    from simulation.analysis.targets import published_points
+
+    titles = {s["name"]: comparison_plots.scenario_title(s["name"], s.get("source")) for s in manifest["scenarios"]}
+    policies = len(manifest["scenarios"]) > 1
     for metric in HEADLINE:
         if metric not in tables["years"].columns:
             continue
         label = HEADLINE_LABELS[metric][0]
+        if policies:  # the effect and its band, not two overlapping fans; published figures beside the baseline
+            years = sorted(int(y) for y in tables["years"]["academic_year"].unique())
+            paths = comparison_plots.plot_paired_effect(
+                tables["years"], metric, fig_dir / f"effect_{metric}", baseline, label=label,
+                unit=units.get(metric, ""), titles=titles, published=published_points(metric, years),
+            )  # fmt: skip
+            out.append(
+                FigureEntry(
+                    f"effect_{metric}",
+                    f"{label}: the baseline, and each policy's paired effect",
+                    "Left: the baseline by year (mean and 5-95% of replicates) with published figures where there "
+                    "are any. Right: each policy minus the baseline, replicate by replicate, with its 90% interval.",
+                    paths,
+                )
+            )
+            continue
         paths = plots.plot_fan(tables["years"], metric, fig_dir / f"fan_{metric}", label=label, unit=units.get(metric))
         out.append(
             FigureEntry(
                 f"fan_{metric}",
                 f"{label}, by year",
-                "Median and the middle 50% and 90% of replicates, each scenario in its own colour (baseline in black).",
+                "Median and the middle 50% and 90% of replicates (one scenario: no paired effect to show).",
                 paths,
             )
         )
@@ -174,12 +196,12 @@ def _table(rows: list[dict], caption: str = "") -> str:
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _metric_rows(metrics: pd.DataFrame, baseline: str) -> list[dict]:
+def _metric_rows(metrics: pd.DataFrame, baseline: str, manifest: dict) -> list[dict]:
     rows = []
     for _, r in metrics[metrics["metric"].isin(HEADLINE) & (metrics["scenario"] != baseline)].iterrows():
         rows.append(
             {
-                "scenario": html.escape(r["scenario"]),
+                "scenario": html.escape(report_text.title(r["scenario"], manifest)),
                 "measure": html.escape(HEADLINE_LABELS.get(r["metric"], (r["metric"],))[0]),
                 "unit": html.escape(r["unit"]),
                 "baseline": _n(r["baseline_mean"]),
@@ -192,12 +214,12 @@ def _metric_rows(metrics: pd.DataFrame, baseline: str) -> list[dict]:
     return rows
 
 
-def _averted_rows(av: pd.DataFrame) -> list[dict]:
+def _averted_rows(av: pd.DataFrame, manifest: dict) -> list[dict]:
     rows = []
     for scen, d in av.groupby("scenario", sort=False):
         t = d[(d["view"] == "true") & (d["route"] == "All routes")].set_index("measure")
-        w = d[(d["measure"] == "pupil_weeks_regained") & (d["route"] == "All out of school")]
-        row = {"scenario": html.escape(scen)}
+        w = d[(d["measure"] == "pupil_weeks_regained") & (d["route"] == ALL_WEEKS_LOST)]
+        row = {"scenario": html.escape(report_text.title(scen, manifest))}
         for m, label in (
             ("baseline_exits", "baseline"),
             ("policy_exits", "policy"),
@@ -207,22 +229,32 @@ def _averted_rows(av: pd.DataFrame) -> list[dict]:
             ("net_averted", "net averted"),
         ):
             row[label] = _ci(*t.loc[m, ["mean", "lo", "hi"]]) if m in t.index else "-"
-        row["pupil-weeks regained"] = _ci(*w.iloc[0][["mean", "lo", "hi"]]) if len(w) else "-"
+        row["weeks of education regained (EHE and CME included)"] = (
+            _ci(*w.iloc[0][["mean", "lo", "hi"]]) if len(w) else "-"
+        )
         rows.append(row)
     return rows
 
 
-def _cost_rows(cs: pd.DataFrame) -> list[dict]:
+def _cost_rows(cs: pd.DataFrame, manifest: dict) -> list[dict]:
     rows = []
     for _, r in cs.iterrows():
         rows.append(
             {
-                "scenario": html.escape(r["scenario"]),
-                "cost a year (GBP)": f"{r['cost_gbp_per_year']:,.0f}" if r["cost_estimated"] else "not estimated",
-                "net exits averted a year": _ci(r["net_averted_per_year"], r["net_averted_lo"], r["net_averted_hi"]),
-                "GBP per exit averted (90% CI)": (
-                    f"{r['gbp_per_exit_averted']:,.0f} <span class='ci'>({r['gbp_per_exit_lo']:,.0f} to "
-                    f"{r['gbp_per_exit_hi']:,.0f})</span>"
+                "scenario": html.escape(report_text.title(r["scenario"], manifest)),
+                "cost a year (90% CI)": (
+                    f"{report_text.money(r['cost_gbp_per_year'])} <span class='ci'>"
+                    f"({report_text.money(r['cost_gbp_lo'])} to {report_text.money(r['cost_gbp_hi'])})</span>"
+                    if r["cost_estimated"]
+                    else "not estimated"
+                ),
+                "net children kept on a roll a year (90% CI)": (
+                    f"{report_text.count(r['net_averted_per_year'])} <span class='ci'>"
+                    f"({report_text.count(r['net_averted_lo'])} to {report_text.count(r['net_averted_hi'])})</span>"
+                ),
+                "per child kept on a roll (90% CI)": (
+                    f"{report_text.money(r['gbp_per_exit_averted'])} <span class='ci'>"
+                    f"({report_text.money(r['gbp_per_exit_lo'])} to {report_text.money(r['gbp_per_exit_hi'])})</span>"
                     if math.isfinite(r["gbp_per_exit_averted"])
                     else "-"
                 ),
@@ -233,10 +265,10 @@ def _cost_rows(cs: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _equality_rows(eq: pd.DataFrame) -> list[dict]:
+def _equality_rows(eq: pd.DataFrame, manifest: dict) -> list[dict]:
     return [
         {
-            "scenario": html.escape(r["scenario"]),
+            "scenario": html.escape(report_text.title(r["scenario"], manifest)),
             "group": html.escape(r["group"]),
             "baseline risk (per 1,000 a year)": _n(r["baseline_risk_per_1000"]),
             "policy risk": _n(r["policy_risk_per_1000"]),
@@ -260,50 +292,6 @@ def _scenario_html(s: dict) -> str:
     return f"<h3>{html.escape(s['name'])}</h3><p>{html.escape(s.get('description', ''))}</p>{body}"
 
 
-def _caveats(tables: dict, manifest: dict) -> str:
-    from simulation.analysis.targets import compare_to_targets, count_line
-    from simulation.model.params import PARAMS
-
-    assumed = [p for p in PARAMS.values() if "assumption" in p.source.lower()]
-    names = ", ".join(f"<code>{p.name}</code>" for p in assumed)
-    years = tables["years"]
-    fit = count_line(compare_to_targets(years[years["scenario"] == manifest["baseline"]]))
-    ivs = {iv["title"]: iv["source"] for s in manifest["scenarios"] for iv in s.get("interventions_described", [])}
-    unsure = [t for t, src in ivs.items() if "assumption" in src.lower() or "unconfirmed" in src.lower()]
-    scale = manifest["scenarios"][0].get("scale", 1.0)
-    return f"""
-<div class="caveats"><h2>Caveats: read before quoting a number</h2><ul>
-<li><b>Assumptions.</b> {len(assumed)} of the model's {len(PARAMS)} parameters rest on an assumption: no publication
-gives them (most behavioural rates: how fast stress builds, how families respond to pressure, how often schools
-off-roll). <details><summary>Which parameters</summary>{names}</details></li>
-<li><b>Calibration.</b> Defaults were hand-tuned so that the baseline lands near published England figures
-(DfE, Ofsted, LGSCO; <code>simulation/data/england_targets.csv</code>); there is no formal (Bayesian) fit yet. This
-comparison's baseline runs against those targets: {html.escape(fit)}.</li>
-<li><b>Intervention effects.</b> Effect sizes partly or wholly assumed for: {html.escape(", ".join(unsure)) or "none"}.
-Treat their results as "what if the effect were this size", not a forecast.</li>
-<li><b>Uncertainty.</b> Intervals show the model's own randomness over replicates (and the paired intervals are
-narrow because both runs share their random numbers). They do not include uncertainty in the parameters, so as
-statements about the world they are too narrow.</li>
-<li><b>Scale.</b> Runs simulate a fraction {scale:g} of the reference LA's 80,000 pupils; each simulated child stands
-for {1 / scale:g} children. Small groups (looked-after children, some needs) rest on few simulated children.</li>
-<li><b>Costs.</b> Yearly GBP estimates of delivering each intervention, on the bases stated; not budgets, and they
-count no savings elsewhere (fewer tribunals, remedies, parents out of work).</li>
-</ul></div>"""
-
-
-_DEFINITIONS = """
-<h2>Definitions</h2><ul>
-<li><b>Exit</b>: a move off a school roll (mainstream or special) into home education, missing education, alternative
-provision or Section 19 provision; not moving away, ageing out or a transfer to another school.</li>
-<li><b>Averted / new / displaced</b>: replicate r of every scenario shares its random numbers, so each child is the same
-child in both runs. A child who left in the baseline but not under the policy is averted; one who left only under the
-policy is new; one who left in both by a different route is displaced. Net averted = averted - new. Capacity limits
-(places, queues) pass small changes to other children, so gross averted and new both include some reshuffling.</li>
-<li><b>Intervals</b>: "5-95%" is the range over replicates; a paired difference carries the 90% t-interval of its mean;
-the unpaired interval is what the same runs would give without common random numbers.</li>
-<li><b>Equality</b>: a child's group (SEN, need, free school meals, child in need or looked after) is read at exit;
-risk is children leaving a year per 1,000 children of the group.</li></ul>"""
-
 _CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
 color:#111;line-height:1.45}h1{font-size:1.9em}h2{margin-top:1.6em;border-bottom:2px solid #0072B2}
 table{border-collapse:collapse;margin:1em 0;font-size:.92em}td,th{border:1px solid #ccc;padding:4px 8px;
@@ -321,26 +309,30 @@ def render_html(tables: dict[str, pd.DataFrame], manifest: dict, figures: list[F
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>School exits: {html.escape(', '.join(names))}</title><style>{_CSS}</style></head><body>",
         "<h1>If we do this, how many children stop leaving school rolls?</h1>",
-        f"<p>Scenarios compared with <b>{html.escape(baseline)}</b>: {html.escape(', '.join(names[1:]))}. "
+        f"<p>Scenarios compared with <b>{html.escape(report_text.title(baseline, manifest))}</b>: "
+        f"{html.escape(', '.join(report_text.title(n, manifest) for n in names[1:]))}. "
         f"{manifest['replicates']} paired replicates each (seeds {manifest['seeds'][0]}-{manifest['seeds'][-1]}), "
         f"{manifest['scenarios'][0].get('years')} evaluation years at scale "
         f"{manifest['scenarios'][0].get('scale')}.</p>",
     ]
+    parts.append(report_text.summary(tables, manifest))
     if "cost_summary" in tables and len(tables["cost_summary"]):
-        parts.append("<div class='key'><h2>Key numbers</h2>" + _table(_cost_rows(tables["cost_summary"])) + "</div>")
-    parts.append(_caveats(tables, manifest))
+        parts.append("<h2>Key numbers</h2>" + _table(_cost_rows(tables["cost_summary"], manifest)))
+    parts.append(report_text.caveats(tables, manifest))
     parts.append("<h2>Scenarios</h2>" + "".join(_scenario_html(s) for s in manifest["scenarios"]))
     parts.append(
         "<h2>Headline measures</h2>"
-        + _table(_metric_rows(tables["metrics"], baseline), "Mean over replicates; differences paired by replicate")
+        + _table(
+            _metric_rows(tables["metrics"], baseline, manifest), "Mean over replicates; differences paired by replicate"
+        )
     )
     if "averted_summary" in tables:
         parts.append(
             "<h2>Exits averted and displaced (children a year, 90% CI)</h2>"
-            + _table(_averted_rows(tables["averted_summary"]))
+            + _table(_averted_rows(tables["averted_summary"], manifest))
         )
     if "equality_summary" in tables:
-        parts.append("<h2>Equality</h2>" + _table(_equality_rows(tables["equality_summary"])))
+        parts.append("<h2>Equality</h2>" + _table(_equality_rows(tables["equality_summary"], manifest)))
     parts.append("<h2>Figures</h2>")
     for f in figures:
         data = base64.b64encode(Path(f.paths["png"]).read_bytes()).decode()
@@ -349,7 +341,7 @@ def render_html(tables: dict[str, pd.DataFrame], manifest: dict, figures: list[F
             f"<figcaption><b>{html.escape(f.title)}.</b> {html.escape(f.caption)} Data: "
             f"<code>figures/{Path(f.paths['csv']).name}</code>.</figcaption></figure>"
         )
-    parts.append(_DEFINITIONS)
+    parts.append(report_text.glossary())
     env = manifest.get("environment", {})
     parts.append(
         f"<p class='src'>school-exit {html.escape(str(env.get('package_version')))}, commit "

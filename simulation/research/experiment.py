@@ -31,6 +31,11 @@ An experiment is a TOML file (see ``experiments/``)::
 Everything is checked before anything runs or is written: an unknown key, method or
 parameter, reversed or out-of-registry bounds, a sample size the method does not allow,
 an unknown output, and any sampled point the model would refuse.
+
+The command line can size a sweep without editing the file (``sweep --samples N --scale F
+--years Y``): :func:`load_experiment` applies those overrides through the same checks, names
+the flag in any error, and keeps them in :attr:`Experiment.overrides`, which the sweep
+records in its manifest and job identity.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ _TOP = {"name", "description", "method", "samples", "seeds", "seed", "noise_seed
 _TABLES = {"model", "parameters", "morris", "sobol"}
 _MODEL_KEYS = {"scenario", "scale", "years", "burn_in", "function"}
 _PARAM_KEYS = {"kinds", "names", "exclude", "bounds"}
+OVERRIDES = ("samples", "scale", "years")  # what `sweep --samples/--scale/--years` may override
 
 
 class ExperimentError(ValueError):
@@ -76,6 +82,7 @@ class Experiment:
     description: str = ""
     num_levels: int = 4
     chunk_size: int | None = None
+    overrides: dict = field(default_factory=dict)  # command-line changes to the file: samples, scale, years
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -111,9 +118,29 @@ def _names(value, key: str, path: Path) -> list[str]:
     return list(value)
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and check an experiment file (nothing runs)."""
+def _samples_problem(method: str, samples) -> str | None:
+    """Why ``samples`` is not allowed for ``method`` (None if it is): one rule for the file and the flag."""
+    if isinstance(samples, bool) or not isinstance(samples, int):
+        samples = None
+    if method == "morris" and (samples is None or samples < 2):
+        return "is not allowed for morris (allowed: a whole number of trajectories >= 2)"
+    if method == "sobol" and (samples is None or samples < 8 or samples & (samples - 1)):
+        return "is not allowed for sobol (allowed: a power of 2, at least 8, e.g. 256)"
+    return None
+
+
+def load_experiment(
+    path: str | Path, *, samples: int | None = None, scale: float | None = None, years: int | None = None
+) -> Experiment:
+    """Read and check an experiment file (nothing runs).
+
+    ``samples``, ``scale`` and ``years`` (the command line's ``--samples``, ``--scale``,
+    ``--years``) replace the file's values; a value the file could not hold either is refused
+    naming the flag, so a sweep can be sized without editing the file."""
     path = Path(path)
+    flags = {k: v for k, v in {"samples": samples, "scale": scale, "years": years}.items() if v is not None}
+    if isinstance(flags.get("scale"), int) and not isinstance(flags["scale"], bool):
+        flags["scale"] = float(flags["scale"])  # 1 and 1.0 are one scale, and one run key
     if not path.is_file():
         _fail(path, "experiment file not found")
     try:
@@ -141,13 +168,13 @@ def load_experiment(path: str | Path) -> Experiment:
     elif raw.get("sobol"):
         _fail(path, f"sobol.{sorted(raw['sobol'])[0]} is not a Sobol option (first-order and total indices only)")
     samples = raw.get("samples")
-    if method == "morris":
-        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
-            _fail(
-                path, f"samples = {samples!r} is not allowed for morris (allowed: a whole number of trajectories >= 2)"
-            )
-    elif isinstance(samples, bool) or not isinstance(samples, int) or samples < 8 or samples & (samples - 1):
-        _fail(path, f"samples = {samples!r} is not allowed for sobol (allowed: a power of 2, at least 8, e.g. 256)")
+    if "samples" in flags:
+        problem = _samples_problem(method, flags["samples"])
+        if problem:
+            _fail(path, f"--samples {flags['samples']} {problem}")
+        samples = flags["samples"]
+    elif problem := _samples_problem(method, samples):
+        _fail(path, f"samples = {samples!r} {problem}")
     seeds = _int(raw, "seeds", 1, 1, 1000, path)
     seed = _int(raw, "seed", 1, 0, 2**62, path)
     noise_seeds = _int(raw, "noise_seeds", 0, 0, 100_000, path)
@@ -189,9 +216,17 @@ def load_experiment(path: str | Path) -> Experiment:
         description=raw.get("description", ""),
         num_levels=num_levels,
         chunk_size=chunk,
+        overrides=flags,
         raw=raw,
     )
     if "function" in model:
+        given = [k for k in ("scale", "years") if k in flags]
+        if given:
+            _fail(
+                path,
+                f"--{given[0]} applies to the school-exit model; this experiment runs model.function "
+                "(allowed here: --samples)",
+            )
         exp = _function_experiment(path, model, params, overrides, common)
     else:
         exp = _school_exit_experiment(path, model, params, overrides, common)
@@ -312,6 +347,15 @@ def _school_exit_experiment(path, model, params, overrides, common) -> Experimen
     from simulation.model.params import PARAMS
 
     scenario = model_scenario(path, model, ExperimentError)  # sweeps vary parameters themselves: no posterior
+    flags = {k: common["overrides"][k] for k in ("scale", "years") if k in common["overrides"]}
+    if flags:
+        from simulation.policy.scenario import ScenarioError
+
+        try:
+            scenario = scenario.with_(**flags)
+        except (ScenarioError, TypeError) as exc:
+            given = " ".join(f"--{k} {v}" for k, v in flags.items())
+            _fail(path, f"{given}: {exc}")
     for out in common["outputs"]:
         if out not in METRICS:
             _fail(path, f"outputs: unknown output {out!r} (allowed: columns of the summary table, see METRICS)")

@@ -9,8 +9,12 @@
 3. analyse each output: Morris mu*, mu and sigma with a bootstrap interval for mu*, or Sobol
    first-order and total indices with bootstrap intervals (SALib), on the mean over seeds;
 4. beside the indices, the seed noise: the share of the analysed output's variance that is
-   noise, and the spread of each index across seeds;
+   noise, and the spread of each index across seeds; an output whose share is above
+   :data:`NOISE_SHARE_THRESHOLD` is warned about (:func:`noise_warnings`);
 5. write ``samples``, ``results``, ``indices`` and ``noise`` tables, figures and a manifest.
+
+Before a sweep, :func:`time_one_run` times a short run in process so that ``sweep --dry-run``
+can say how long the sweep will take.
 
 Seeds are common to every point (point i, seed s runs with seed ``seed + s``), so the
 difference between two points is the parameters, not the dice. A run that fails (or an
@@ -33,6 +37,10 @@ from .executors import JobReport, Task, auto_chunk_size, run_tasks
 from .experiment import Experiment, check_points, load_experiment, resolve_function, sample
 
 NOISE_POINT = -1  # ``point`` of the base-point noise runs in the results table
+
+NOISE_SHARE_THRESHOLD = 0.20
+"""Above this share of seed noise in an output's variance across points, its indices partly
+describe the dice: the sweep warns, the noise figure marks it, experiments/README.md cites it."""
 
 
 @dataclass(frozen=True)
@@ -122,9 +130,11 @@ class Sweep:
     index: pd.DataFrame  # point, seed, key
 
 
-def prepare(path: str | Path) -> Sweep:
-    """Load, sample and check; raises ExperimentError (nothing is written)."""
-    exp = load_experiment(path)
+def prepare(
+    path: str | Path, *, samples: int | None = None, scale: float | None = None, years: int | None = None
+) -> Sweep:
+    """Load (with the command line's overrides), sample and check; raises ExperimentError (nothing is written)."""
+    exp = load_experiment(path, samples=samples, scale=scale, years=years)
     X, points = sample(exp)
     check_points(exp, points)
     tasks, index = sweep_tasks(exp, points)
@@ -140,6 +150,7 @@ class SweepResult:
     noise: pd.DataFrame
     failures: dict[str, str] = field(default_factory=dict)
     figures: dict = field(default_factory=dict)
+    warnings: list[dict] = field(default_factory=list)  # outputs whose seed noise is above the threshold
 
 
 def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = None, plot=None) -> SweepResult:
@@ -158,18 +169,30 @@ def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = 
         "experiment": exp.raw,
         "experiment_file": str(exp.path),
         "experiment_sha256": st.sha256_json(exp.raw),
+        "overrides": exp.overrides,  # --samples, --scale, --years: part of the job's identity
         "model": _model_id(exp),
         "parameters": list(exp.names),
         "runs": len(sweep.tasks),
     }
     started = datetime.now(UTC).isoformat()
-    previous = store.open({**spec, "job_sha256": st.sha256_json(spec), "started": started, **env})
+    job_sha256 = st.sha256_json(spec)
+    previous = store.open({**spec, "job_sha256": job_sha256, "started": started, **env})
     if previous and previous.get("code_sha256") != env["code_sha256"]:
         import sys
 
         print(
             f"note: {out} holds runs that other code made (the package's files changed since); "
             "their keys differ, so none is reused: every run is done again",
+            file=sys.stderr,
+        )
+    elif previous and previous.get("job_sha256") != job_sha256:
+        import sys
+
+        before = previous.get("overrides") or "none"
+        print(
+            f"note: {out} holds runs of another sweep (overrides then: {before}; now: {exp.overrides or 'none'}); "
+            "only runs with the same model, parameters and seed are reused, and the tables hold this sweep's "
+            "runs only",
             file=sys.stderr,
         )
     chunk = exp.chunk_size or auto_chunk_size(len(sweep.tasks), executor.workers, cheap=exp.function is not None)
@@ -180,6 +203,7 @@ def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = 
     failures = {k: v for k, v in store.failures().items() if k in set(sweep.index["key"])}
     for name, table in (("samples", sweep.points), ("results", results), ("indices", indices), ("noise", noise)):
         st.write_table(table, out, name)
+    warned = noise_warnings(noise)
     figures = {}
     if plot is not None:
         figures = plot(exp, indices, noise, out / "figures")
@@ -203,9 +227,42 @@ def run_sweep(sweep: Sweep, out: Path, executor, *, command: list[str] | None = 
         "analysis_seconds": round(time.perf_counter() - t0, 3),
         "tables": ["samples", "results", "indices", "noise"],
         "figures": {k: {e: str(p.relative_to(out)) for e, p in v.items()} for k, v in figures.items()},
+        "noise_share_threshold": NOISE_SHARE_THRESHOLD,
+        "noise_warnings": warned,
     }
     st.write_json(manifest, out / "manifest.json")
-    return SweepResult(sweep, report, results, indices, noise, failures, figures)
+    return SweepResult(sweep, report, results, indices, noise, failures, figures, warned)
+
+
+def noise_warnings(noise: pd.DataFrame, threshold: float = NOISE_SHARE_THRESHOLD) -> list[dict]:
+    """The outputs whose seed-noise share is above ``threshold``: their indices partly describe the dice."""
+    return [
+        {"output": str(r["output"]), "noise_share": float(r["noise_share"]), "threshold": threshold}
+        for _, r in noise.iterrows()
+        if np.isfinite(r["noise_share"]) and r["noise_share"] > threshold
+    ]
+
+
+def noise_warning_text(warning: dict, *, school_exit: bool = True) -> str:
+    """One line for stderr: which output, how noisy, and what to do about it."""
+    remedy = "seeds per point (seeds in the experiment file)"
+    if school_exit:  # --years and --scale do not apply to a module:function model
+        remedy += ", evaluation years (--years) or pupils (--scale)"
+    return (
+        f"warning: seed noise is {100 * warning['noise_share']:.1f}% of the variance of {warning['output']} "
+        f"across points, above the {100 * warning['threshold']:.0f}% at which its indices are unreliable "
+        f"(experiments/README.md); add {remedy}"
+    )
+
+
+def mu_star_bounds(mu_star, half_width) -> tuple[np.ndarray, np.ndarray]:
+    """The interval ``mu* +- half_width``, its lower end clipped at 0.
+
+    mu* is a mean of absolute values, so it cannot be negative; SALib's symmetric bootstrap
+    half-width can reach below 0 when mu* is small, and a bar there would claim what cannot be."""
+    mu = np.asarray(mu_star, dtype=float)
+    half = np.asarray(half_width, dtype=float)
+    return np.maximum(mu - half, 0.0), mu + half
 
 
 def top_table(result: SweepResult, n: int = 5) -> str:
@@ -217,12 +274,67 @@ def top_table(result: SweepResult, n: int = 5) -> str:
         out = nrow["output"]
         top = idx[idx["output"] == out].sort_values("rank").head(n)
         share = nrow["noise_share"]
-        lines.append(f"{out}: seed noise {100 * share:.1f}% of variance across points" if np.isfinite(share) else out)
-        for _, r in top.iterrows():
-            lines.append(
-                f"  {r['rank']:>3}  {r['parameter']:<32} {r['kind']:<11} {value} {r[value]:.4g} +- {r[conf]:.2g}"
+        if not np.isfinite(share):
+            lines.append(out)
+        else:
+            above = (
+                f" (above {100 * NOISE_SHARE_THRESHOLD:.0f}%: read with care)" if share > NOISE_SHARE_THRESHOLD else ""
             )
+            lines.append(f"{out}: seed noise {100 * share:.1f}% of variance across points{above}")
+        for _, r in top.iterrows():
+            if value == "mu_star":  # mu* >= 0: show the clipped interval, not a symmetric +-
+                low, high = mu_star_bounds(r[value], r[conf])
+                spread = f"(95%: {float(low):.2g} to {float(high):.2g})"
+            else:
+                spread = f"+- {r[conf]:.2g}"
+            lines.append(f"  {r['rank']:>3}  {r['parameter']:<32} {r['kind']:<11} {value} {r[value]:.4g} {spread}")
     return "\n".join(lines)
+
+
+# --- sizing a sweep before it runs ------------------------------------------------------
+
+
+def _years(n: int) -> str:
+    return f"{n} evaluation year{'s' if n != 1 else ''}"
+
+
+def time_one_run(exp: Experiment, budget_seconds: float = 8.0) -> tuple[float, str]:
+    """Seconds one run of the sweep takes on one core, and what was timed, from a short run in this process.
+
+    The school-exit model runs at the sweep's scale for one evaluation year (no burn-in, the
+    base point), twice if that is quick (the first run also pays for lazy imports), and the
+    faster time is scaled to the sweep's burn-in plus evaluation years. A function model is
+    called at the base point for about half a second. Used by ``sweep --dry-run``."""
+    base = {n: (int(v) if exp.integer[j] else float(v)) for j, (n, v) in enumerate(exp.base.items())}
+    if exp.function is not None:
+        fn = resolve_function(exp.function)
+        calls, t0 = 0, time.perf_counter()
+        while True:
+            fn(dict(base), exp.seed)
+            calls += 1
+            elapsed = time.perf_counter() - t0
+            if calls >= 1000 or elapsed > min(0.5, budget_seconds):
+                return elapsed / calls, f"{calls} calls of {exp.function} at the base point took {elapsed:.2f} s"
+    from .runner import run
+
+    sc = exp.scenario
+    # one year unless an intervention starts later (a scenario refuses a horizon before it)
+    timed = min(sc.years, max([1, *(iv.start_year + 1 for iv in sc.interventions)]))
+    short = sc.with_(parameters={**sc.parameters, **base}, posterior=None, years=timed, burn_in=0)
+    times: list[float] = []
+    while len(times) < 2 and sum(times) < budget_seconds / 3:
+        t0 = time.perf_counter()
+        run(short, seed=exp.seed)
+        times.append(time.perf_counter() - t0)
+    total = sc.burn_in + sc.years
+    per_run = min(times) * total / timed
+    what = (
+        f"{_years(timed)} at scale {sc.scale:g} took {min(times):.2f} s "
+        "in this process "
+        f"(best of {len(times)}), so one run of {sc.burn_in} burn-in + {_years(sc.years)} takes "
+        f"about {per_run:.2f} s"
+    )
+    return per_run, what
 
 
 # --- analysis ---------------------------------------------------------------------------

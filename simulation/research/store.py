@@ -1,7 +1,8 @@
 """Writing results: tables as Parquet and CSV, a manifest, and the resumable run store.
 
 Every file is written atomically (a temporary file beside it, flushed and fsynced, then
-renamed over), so a reader never sees half a file, even after a SIGKILL or a power cut.
+renamed over), so a reader never sees half a file, even after a SIGKILL or a power cut, and
+ends with the mode the umask gives, as any other file would.
 
 The run store (:class:`RunStore`) is one directory per job::
 
@@ -33,11 +34,39 @@ if TYPE_CHECKING:  # pandas costs 0.3 s to import, and `school-exit --help` need
     import pandas as pd
 
 
+def _file_mode() -> int:
+    """The mode an ordinary ``open(path, "w")`` would give: 0o666 less the process's umask.
+
+    ``mkstemp`` creates its file 0600 whatever the umask, so without this every result would be
+    private to its owner and colleagues on a shared server could not open a report. The umask is
+    read from /proc (Linux, a few microseconds) where it can be, since ``os.umask`` can only be
+    read by setting it, which briefly changes it for every thread; that swap is the fallback,
+    done once per process."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o666 & ~_swapped_umask()
+
+
+@functools.cache
+def _swapped_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it over: readers never see half a file."""
+    """Write to a temporary file beside ``path`` and rename it over: readers never see half a file.
+    The file ends with the mode the umask gives (see :func:`_file_mode`), not mkstemp's 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):  # POSIX; on Windows the mode bits do not apply
+            os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -79,7 +79,7 @@ def test_the_model_runs_with_the_drawn_parameters(files):
 def test_posterior_off_and_simulate_ignore_it(files):
     tmp, base, _ = files
     off = tmp / "off.toml"
-    off.write_text('extends = "base.toml"\nposterior = ""\n')
+    off.write_text('name = "off"\nextends = "base.toml"\nposterior = ""\n')
     assert load_scenario(off).posterior is None
     s = load_scenario(base)
     a = simulate({}, 5, scenario=s)

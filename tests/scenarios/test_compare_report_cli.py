@@ -29,9 +29,11 @@ name = "mentors_and_funding"
 description = "Mentors and more support."
 [[interventions]]
 type = "attendance_mentors"
+start_year = 0
 places_per_10k = 200
 [[interventions]]
 type = "support_funding"
+start_year = 0
 change = 0.2
 """
 
@@ -70,7 +72,7 @@ def test_compare_prints_the_headline_and_crn(tmp_path, capsys):
         == 0
     )
     text = capsys.readouterr().out
-    assert "difference (90% CI)" in text and "exits_per_1000" in text
+    assert "difference (90% CI)" in text and "children_leaving_per_1000" in text
     # the CRN line: how much narrower the paired interval is (or that it has zero width)
     assert re.search(r"paired interval [\d.]+x narrower|zero-width paired interval", text)
     # the cost line; a cost per exit averted only where the net exits averted are positive
@@ -122,7 +124,7 @@ def test_report_is_one_offline_page_with_every_figure(results):
         "waterfall_mentors_and_funding",
         "ehcp_waits",
         "equality",
-        "fan_exits_per_1000",
+        "effect_children_leaving_per_1000",
     } <= names
     for p in figures:  # each figure also as SVG with the CSV of its numbers
         assert p.with_suffix(".svg").exists() and p.with_suffix(".csv").exists()
@@ -138,7 +140,10 @@ def test_report_is_one_offline_page_with_every_figure(results):
         "Mentors and more support.",
         "York Consulting",
         "paired difference",
-        "Definitions",
+        "Glossary",
         "net averted",
+        "In plain words",
+        "children a year stay on a school roll",
+        "Mentors and funding",  # the scenario's title for people, not its snake_case name
     ):
         assert text in page, text

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from simulation.analysis.compare import HEADLINE, bootstrap_ratio, crn_line, t_interval, welch_interval
+from simulation.analysis.counts import ALL_WEEKS_LOST
 from simulation.analysis.digest import ALL_ROUTES, RunDigest, pair_runs
 
 
@@ -37,7 +38,16 @@ def _digest(name: str, exits: pd.DataFrame, weeks_out: float = 0.0) -> RunDigest
     }
     groups |= {"weeks_out:ehe": weeks_out, "weeks_out:cme": 0.0, "weeks_out:s19": 0.0}
     empty = pd.DataFrame()
-    return RunDigest(name, 0, 1, 2.0, empty, empty, exits, empty, groups, empty)
+    # one evaluation year of 1,000 children; weeks lost (per 1,000) split as the counts define them
+    years = pd.DataFrame(
+        {
+            "n_pupils": [1000.0],
+            "pupil_weeks_missed_per_1000": [0.0],
+            "ehe_term_weeks_per_1000": [weeks_out],
+            "weeks_education_lost_per_1000": [weeks_out],
+        }
+    )
+    return RunDigest(name, 0, 1, 2.0, years, empty, exits, empty, groups, empty)
 
 
 def test_pairing_classifies_children_by_uid():
@@ -53,7 +63,8 @@ def test_pairing_classifies_children_by_uid():
     assert got[("recorded", "displaced_out", ALL_ROUTES)] == 0
     assert got[("true", "net_averted", ALL_ROUTES)] == 0
     assert got[("true", "baseline_exits", ALL_ROUTES)] == 6  # children, not exits: child 3 once
-    assert got[("true", "pupil_weeks_regained", "All out of school")] == 20.0
+    assert got[("true", "pupil_weeks_regained", ALL_WEEKS_LOST)] == 20.0
+    assert got[("true", "pupil_weeks_regained", "Home education")] == 20.0
     assert pairs == [
         {"scenario": "policy", "replicate": 0, "view": "true", "from_route": "B", "to_route": "C", "children": 2.0}
     ]
@@ -142,15 +153,19 @@ def test_consent_displaces_pushed_home_education(comparison):
 
 
 def test_pupil_weeks_regained_match_the_weeks_tables(comparison):
+    """The home-education part of the weeks regained is the paired difference of term weeks in home
+    education counted straight from the weekly tables (whole LA)."""
     weeks = comparison["weeks"]
     from simulation.model import timeline as tl
 
     term = weeks[tl.IS_TERM[weeks["week"].to_numpy()]]
-    out = term.assign(out=term["ehe"] + term["cme"] + term["s19"]).groupby(["scenario", "replicate"])["out"].sum()
+    ehe = term.groupby(["scenario", "replicate"])["ehe"].sum()
     av = comparison["averted"]
-    got = av[(av["measure"] == "pupil_weeks_regained") & (av["route"] == "All out of school")]
+    got = av[(av["measure"] == "pupil_weeks_regained") & (av["route"] == "Home education")]
+    assert len(got) == 2 * 6  # two policy scenarios, six replicates
     for _, r in got.iterrows():
-        assert r["value"] == pytest.approx(out[("baseline", r["replicate"])] - out[(r["scenario"], r["replicate"])])
+        expected = ehe[("baseline", r["replicate"])] - ehe[(r["scenario"], r["replicate"])]
+        assert r["value"] == pytest.approx(expected, rel=1e-9, abs=1e-6)
 
 
 def test_equality_risk_ratios(comparison):
@@ -184,8 +199,10 @@ def test_costs_and_cost_per_exit_averted(comparison):
 
 def test_exit_routes_views_count_the_same_exits(comparison):
     er = comparison["exit_routes"]
-    totals = er.groupby(["scenario", "replicate", "view"])["exits"].sum().unstack("view")
-    np.testing.assert_allclose(totals["true"], totals["recorded"])
+    for count in ("children", "moves"):  # both views count the same children and the same moves
+        totals = er.groupby(["scenario", "replicate", "view"])[count].sum().unstack("view")
+        np.testing.assert_allclose(totals["true"], totals["recorded"])
+    assert (er["children"] <= er["moves"] + 1e-9).all()
     assert set(er[er["view"] == "recorded"]["route"]) <= {
         "Elective home education",
         "Unexplained exit (missing education)",

@@ -19,7 +19,7 @@ n_secondary = 1
 n_special = 1
 """
 
-CASES = {  # name: (file text, words the one-line message must hold)
+CASES = {  # name: (file text, words the one-line message must hold); each file is named after its case
     "unknown_key": ('extends = "base.toml"\ncolour = "red"\n', ["colour", "allowed"]),
     "bad_type": ('extends = "base.toml"\nyears = "five"\n', ["years", "'five'", "allowed"]),
     "out_of_range": (
@@ -28,15 +28,16 @@ CASES = {  # name: (file text, words the one-line message must hold)
     ),
     "unknown_type": ('extends = "base.toml"\n[[interventions]]\ntype = "magic"\n', ["'magic'", "allowed"]),
     "unknown_field": (
-        'extends = "base.toml"\n[[interventions]]\ntype = "attendance_mentors"\ncolour = 1\n',
+        'extends = "base.toml"\n[[interventions]]\ntype = "attendance_mentors"\nstart_year = 0\ncolour = 1\n',
         ["'colour'", "attendance_mentors", "allowed"],
     ),
     "field_range": (
-        'extends = "base.toml"\n[[interventions]]\ntype = "attendance_mentors"\nplaces_per_10k = 9000\n',
+        'extends = "base.toml"\n[[interventions]]\ntype = "attendance_mentors"\n'
+        "start_year = 0\nplaces_per_10k = 9000\n",
         ["places_per_10k", "9000", "allowed: 0 to 500"],
     ),
     "field_type": (
-        'extends = "base.toml"\n[[interventions]]\ntype = "s19_timeliness"\ndelay_weeks = "soon"\n',
+        'extends = "base.toml"\n[[interventions]]\ntype = "s19_timeliness"\nstart_year = 0\ndelay_weeks = "soon"\n',
         ["delay_weeks", "'soon'", "not a number", "allowed"],
     ),
     "late_start": (
@@ -44,15 +45,21 @@ CASES = {  # name: (file text, words the one-line message must hold)
         ["start_year", "2", "horizon", "allowed: 0 to 1"],
     ),
     "deep_extends": ('extends = "middle.toml"\n', ["extends", "middle.toml", "one level"]),
-    "missing_extends": ('extends = "nowhere.toml"\n', ["extends", "'nowhere.toml'", "allowed"]),
+    "missing_extends": ('extends = "nowhere.toml"\n', ["extends", "'nowhere.toml'", "no such file", "allowed"]),
+    # compare's own pre-check (analysis.compare.validate_file) says "no such file" here; `run` says "is a directory"
+    "extends_a_directory": ('extends = "sub"\n', ["extends", "'sub'", "allowed"]),
+    "no_start_year": (
+        'extends = "base.toml"\n[[interventions]]\ntype = "support_funding"\n',
+        ["interventions[0]", "support_funding", "start_year is missing", "allowed: a whole number", "0 to 1"],
+    ),
     "same_lever": (
-        'extends = "base.toml"\n[[interventions]]\ntype = "support_first_attendance"\n'
+        'extends = "base.toml"\n[[interventions]]\ntype = "support_first_attendance"\nstart_year = 0\n'
         '[[interventions]]\ntype = "penalty_notice_tightening"\nstart_year = 1\n',
         ["fines_first_share", "overlapping", "allowed"],
     ),
     "same_programme": (
-        'extends = "base.toml"\n[[interventions]]\ntype = "attendance_mentors"\n'
-        '[[interventions]]\ntype = "attendance_mentors"\nplaces_per_10k = 90\n',
+        'extends = "base.toml"\n[[interventions]]\ntype = "attendance_mentors"\nstart_year = 0\n'
+        '[[interventions]]\ntype = "attendance_mentors"\nstart_year = 0\nplaces_per_10k = 90\n',
         ["attendance_mentors", "allowed"],
     ),
     "other_population": ('extends = "base.toml"\n[population]\nn_pupils = 2000\n', ["population", "allowed"]),
@@ -62,7 +69,8 @@ CASES = {  # name: (file text, words the one-line message must hold)
 @pytest.fixture()
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "base.toml").write_text(BASE)
-    (tmp_path / "middle.toml").write_text('extends = "base.toml"\n')
+    (tmp_path / "middle.toml").write_text('name = "middle"\nextends = "base.toml"\n')
+    (tmp_path / "sub").mkdir()
     return tmp_path
 
 
@@ -70,7 +78,7 @@ def folder(tmp_path: Path) -> Path:
 def test_bad_file_is_one_line_exit_2_and_nothing_written(folder, case, capsys):
     text, words = CASES[case]
     bad = folder / f"{case}.toml"
-    bad.write_text(text)
+    bad.write_text(f'name = "{case}"\n' + text)
     out = folder / "out"
     code = main(["compare", str(folder / "base.toml"), str(bad), "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
@@ -83,8 +91,10 @@ def test_bad_file_is_one_line_exit_2_and_nothing_written(folder, case, capsys):
 
 
 def test_a_bad_file_anywhere_in_the_list_stops_everything(folder, capsys):
-    (folder / "good.toml").write_text('extends = "base.toml"\n[[interventions]]\ntype = "support_funding"\n')
-    (folder / "bad.toml").write_text('extends = "base.toml"\n[[interventions]]\ntype = "magic"\n')
+    (folder / "good.toml").write_text(
+        'name = "good"\nextends = "base.toml"\n[[interventions]]\ntype = "support_funding"\nstart_year = 0\n'
+    )
+    (folder / "bad.toml").write_text('name = "bad"\nextends = "base.toml"\n[[interventions]]\ntype = "magic"\n')
     out = folder / "out"
     assert (
         main(
@@ -120,7 +130,7 @@ def test_bad_options_are_refused(folder, args, words, capsys):
 
 def test_a_shorter_horizon_on_the_command_line_is_checked(folder, capsys):
     (folder / "late.toml").write_text(
-        'extends = "base.toml"\n[[interventions]]\ntype = "support_funding"\nstart_year = 1\n'
+        'name = "late"\nextends = "base.toml"\n[[interventions]]\ntype = "support_funding"\nstart_year = 1\n'
     )
     out = folder / "out"
     assert (
@@ -141,3 +151,30 @@ def test_workers_and_a_scheduler_together_are_refused(folder, capsys):
     args = ["compare", str(folder / "base.toml"), str(folder / "base.toml"), "--out", str(out)]
     assert main([*args, "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"]) == 2
     assert "--scheduler" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", ["empty", "name is missing", 'name = "nameless"']),
+        ('extends = "base.toml"\nyears = 1\n', ["name is missing", "allowed", "needs its own"]),
+        ('name = "  "\nextends = "base.toml"\n', ["name = '", "allowed: a non-empty string"]),
+    ],
+)
+def test_a_file_without_a_name_is_refused(folder, text, words, capsys):
+    # An empty file used to run the hand-set defaults with exit status 0.
+    (folder / "nameless.toml").write_text(text)
+    out = folder / "out"
+    assert main(["compare", str(folder / "base.toml"), str(folder / "nameless.toml"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nameless.toml" in err[0], err
+    assert all(w in err[0] for w in words), err[0]
+    assert not out.exists()
+
+
+def test_a_directory_as_a_scenario_is_named_as_one(folder, capsys):
+    out = folder / "out"
+    assert main(["compare", str(folder / "base.toml"), str(folder / "sub"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "sub: is a directory, not a scenario file" in err and "allowed" in err and "not found" not in err
+    assert not out.exists()

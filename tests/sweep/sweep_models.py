@@ -28,3 +28,13 @@ def flaky(params: dict, seed: int) -> dict[str, float]:
 def linear(params: dict, seed: int) -> dict[str, float]:
     """y = 3a + b (c does nothing): Morris mu* is 3, 1 and 0 over unit ranges, sigma 0."""
     return {"y": 3.0 * params["a"] + params["b"] + 0.0 * params["c"]}
+
+
+def pure_noise(params: dict, seed: int) -> dict[str, float]:
+    """y = N(0, 1) from (seed, point) plus a tiny effect of a: nearly all variance is seed noise."""
+    import numpy as np
+
+    from simulation.research.store import sha256_json
+
+    rng = np.random.default_rng([seed, int(sha256_json(params)[:15], 16)])
+    return {"y": float(rng.standard_normal()) + 0.01 * params["a"]}

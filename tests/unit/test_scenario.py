@@ -11,8 +11,10 @@ FLOAT_PARAM = next(p for p in PARAMS.values() if not p.integer)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
+    """A scenario file; named after its stem unless the text names it (every file needs a name)."""
     path = tmp_path / name
-    path.write_text(text)
+    named = any(line.startswith("name") for line in text.splitlines())
+    path.write_text(text if named else f'name = "{path.stem}"\n' + text)
     return path
 
 
@@ -84,7 +86,7 @@ def test_extends_two_levels_is_refused(tmp_path):
 
 def test_a_missing_parent_is_reported(tmp_path):
     child = write(tmp_path, "child.toml", 'extends = "nowhere.toml"\n')
-    with pytest.raises(ScenarioError, match="not found"):
+    with pytest.raises(ScenarioError, match=r"child.toml: extends = 'nowhere.toml': no such file"):
         load_scenario(child)
 
 
@@ -222,6 +224,7 @@ years = 5
 [[interventions]]
 type = "ehcp_assessment_capacity"
 increase = 0.2
+start_year = 0
 [[interventions]]
 type = "ehcp_assessment_capacity"
 increase = 0.5
@@ -241,6 +244,7 @@ years = 5
 [[interventions]]
 type = "ehcp_assessment_capacity"
 increase = 0.2
+start_year = 0
 end_year = 1
 [[interventions]]
 type = "ehcp_assessment_capacity"
@@ -249,6 +253,7 @@ start_year = 2
 [[interventions]]
 type = "support_funding"
 change = 0.1
+start_year = 0
 """,
     )
     s = load_scenario(path)
@@ -287,16 +292,15 @@ ramp_years = 1
     assert d["interventions"] == [{"type": "support_funding", "change": 0.1, "start_year": 1, "ramp_years": 1}]
 
 
-def test_a_child_without_a_name_is_named_after_its_file(tmp_path):
+def test_a_child_does_not_inherit_its_parents_name(tmp_path):
+    # The name is the scenario column of every table: a child that took its parent's would be
+    # indistinguishable from it, and one named after its file would hide a forgotten name.
     write(tmp_path, "baseline.toml", 'name = "baseline"\nyears = 2\n')
-    child = write(
-        tmp_path,
-        "more_assessors.toml",
-        """
-extends = "baseline.toml"
-[[interventions]]
-type = "ehcp_assessment_capacity"
-increase = 0.3
-""",
+    child = tmp_path / "more_assessors.toml"
+    child.write_text(
+        'extends = "baseline.toml"\n[[interventions]]\ntype = "ehcp_assessment_capacity"\nstart_year = 0\n'
     )
+    with pytest.raises(ScenarioError, match=r"more_assessors.toml: name is missing"):
+        load_scenario(child)
+    child.write_text('name = "more_assessors"\n' + child.read_text())
     assert load_scenario(child).name == "more_assessors"

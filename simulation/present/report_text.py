@@ -1,0 +1,196 @@
+"""The report's words: the summary in plain language, scenario titles, rounded money, caveats and
+the glossary. Every number and list here is computed from the registry, the count catalogue, the
+manifest and the result tables; nothing is typed in by hand, so the page cannot drift from the
+model (``tests/scenarios/test_report_text.py`` holds it to the README's counts)."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+from simulation.model.metrics import COUNTS, EXIT_METRIC
+
+
+def title(name: str, manifest: dict | None = None) -> str:
+    """A scenario's name for people ("Children's Commissioner package"), from its file as the figures do."""
+    from .comparison_plots import scenario_title
+
+    sources = {s["name"]: s.get("source") for s in (manifest or {}).get("scenarios", [])}
+    return scenario_title(name, sources.get(name))
+
+
+def money(x: float) -> str:
+    """GBP rounded to two significant figures, in words a room reads: "GBP 5.5 million"."""
+    if x is None or not math.isfinite(x):
+        return "-"
+    sign, a = ("-" if x < 0 else ""), abs(x)
+    for size, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if a >= size:
+            return f"{sign}GBP {_sig2(a / size)} {word}"
+    return f"{sign}GBP {_sig2(a)}"
+
+
+def _sig2(x: float) -> str:
+    """``x`` (positive) to two significant figures: 157,934 -> "160,000", 5.547 -> "5.5"."""
+    if x == 0:
+        return "0"
+    place = 1 - math.floor(math.log10(x))
+    return f"{round(x, place):,.{max(place, 0)}f}"
+
+
+def count(x: float) -> str:
+    """A number of children, rounded to two significant figures (10 or more) or to a whole one."""
+    if not math.isfinite(x):
+        return "-"
+    sign, a = ("-" if x < 0 else ""), abs(x)
+    return f"{sign}{_sig2(a) if a >= 10 else f'{a:.0f}'}"
+
+
+def summary(tables: dict[str, pd.DataFrame], manifest: dict) -> str:
+    """One paragraph per policy: how many more children a year stay on a school roll, in the whole
+    authority, with the 90% interval, and the cost a year; from the cost and averted tables."""
+    cs = tables.get("cost_summary")
+    if cs is None or not len(cs):
+        return ""
+    years = tables["years"]
+    baseline = manifest["baseline"]
+    pupils = float(years[years["scenario"] == baseline]["n_pupils"].mean())
+    assumptions = tables.get("assumptions")
+    items = []
+    for _, r in cs.iterrows():
+        n, lo, hi = r["net_averted_per_year"], r["net_averted_lo"], r["net_averted_hi"]
+        more = "more" if n >= 0 else "fewer"
+        sure = (
+            "the whole interval is on this side of zero"
+            if (lo > 0 and hi > 0) or (lo < 0 and hi < 0)
+            else "the interval includes zero: the model cannot tell this policy from none"
+        )
+        text = (
+            f"<b>{html.escape(title(r['scenario'], manifest))}.</b> In an authority of {pupils:,.0f} pupils, about "
+            f"<b>{count(abs(n))} {more} children a year stay on a school roll</b> (90% interval {count(lo)} to "
+            f"{count(hi)} net children kept; {sure})."
+        )
+        if r["cost_estimated"]:
+            text += f" It costs about {money(r['cost_gbp_per_year'])} a year"
+            if math.isfinite(r["gbp_per_exit_averted"]) and n > 0:
+                text += f", {money(r['gbp_per_exit_averted'])} for each child kept on a roll"
+            text += "."
+        if assumptions is not None and len(assumptions):
+            a = assumptions[(assumptions["scenario"] == r["scenario"]) & (assumptions["metric"] == EXIT_METRIC)]
+            if len(a) and math.isfinite(a["assumption_share"].iloc[0]):
+                a = a.iloc[0]
+                text += (
+                    f" With the assumptions it rests on drawn from their ranges, the effect keeps its sign in "
+                    f"{a['same_sign_share']:.0%} of {int(a['draws'])} draws; {a['assumption_share']:.0%} of its spread "
+                    "comes from those assumptions."
+                )
+        items.append(f"<li>{text}</li>")
+    return (
+        "<div class='key'><h2>In plain words</h2><ul>" + "".join(items) + "</ul>"
+        "<p class='src'>'Stay on a school roll' is net: children who would have left and did not, less "
+        "children who left only because of the policy. A range is the model's 90% interval over its "
+        "paired runs; read the caveats below before quoting a number.</p></div>"
+    )
+
+
+def parameter_counts() -> dict[str, int]:
+    """The registry's parameters by kind, and how many are marked ``assumption`` (their source is
+    an assumption) or only partly assumed (a published figure, with an assumed part): the README
+    states the first four."""
+    from simulation.model.params import PARAMS
+
+    values = list(PARAMS.values())
+    marked = [p.source.lower().startswith("assumption") for p in values]
+    return {
+        "parameters": len(values),
+        "uncertain": sum(p.kind == "uncertainty" for p in values),
+        "levers": sum(p.kind == "lever" for p in values),
+        "assumption": sum(marked),
+        "partly_assumed": sum("assumption" in p.source.lower() and not m for p, m in zip(values, marked, strict=True)),
+    }
+
+
+def caveats(tables: dict, manifest: dict) -> str:
+    """The caveats box, built from the registry, the manifest (posterior, scale, levers) and the tables."""
+    from simulation.analysis.targets import compare_to_targets, count_line
+    from simulation.model.params import PARAMS
+
+    c = parameter_counts()
+    assumed = [p.name for p in PARAMS.values() if p.source.lower().startswith("assumption")]
+    years = tables["years"]
+    fit = count_line(compare_to_targets(years[years["scenario"] == manifest["baseline"]]))
+    posterior = {s.get("posterior", {}).get("sha256") for s in manifest["scenarios"]} - {None}
+    if posterior:
+        calibrated = (
+            "Each replicate draws its parameters from a calibrated posterior (sha256 "
+            f"{html.escape(', '.join(sorted(p[:12] for p in posterior)))})."
+        )
+    else:
+        calibrated = (
+            "No calibrated posterior is used: every parameter is at its hand-set default, hand-tuned at full "
+            "scale so that the baseline lands near published England figures; no formal fit stands behind them."
+        )
+    ivs = {}
+    for s in manifest["scenarios"]:
+        for iv in s.get("interventions_described", []):
+            ivs[iv["title"]] = iv["source"]
+    lever_items = "".join(
+        f"<li>{html.escape(t)}: {html.escape(src)}"
+        + (" <b>(assumed)</b>" if "assumption" in src.lower() or "unconfirmed" in src.lower() else "")
+        + "</li>"
+        for t, src in ivs.items()
+    )
+    drawn = sorted({n for s in manifest["scenarios"] for n in s.get("assumptions", [])})
+    if drawn:
+        uncertainty = (
+            f"Intervals include chance and the {len(drawn)} uncertain parameters the compared interventions act "
+            f"through, drawn from their ranges ({html.escape(', '.join(drawn))}); the other "
+            f"{c['uncertain'] - len(drawn)} uncertain parameters stay at their defaults."
+        )
+    else:
+        uncertainty = (
+            "Intervals show chance only (the paired intervals are narrow because both runs share their random "
+            f"numbers). None of the {c['uncertain']} uncertain parameters varies, so as statements about the world "
+            "they are too narrow: <code>school-exit compare --assumptions</code> also draws the parameters the "
+            "compared interventions act through and says how much of each interval comes from them."
+        )
+    scale = manifest["scenarios"][0].get("scale", 1.0)
+    return f"""
+<div class="caveats"><h2>Caveats: read before quoting a number</h2><ul>
+<li><b>Assumptions.</b> {c["assumption"]} of the model's {c["parameters"]} parameters ({c["uncertain"]} uncertain,
+{c["levers"]} policy levers) rest on an assumption: no publication gives them; {c["partly_assumed"]} more combine a
+published figure with an assumed part.
+<details><summary>Which parameters</summary>{", ".join(f"<code>{n}</code>" for n in assumed)}</details></li>
+<li><b>Calibration.</b> {calibrated} This comparison's baseline against the published targets: {html.escape(fit)}.</li>
+<li><b>Interventions and the evidence for their effect sizes.</b><ul>{lever_items or "<li>none</li>"}</ul>
+An effect marked assumed is "what if the effect were this size", not a forecast.</li>
+<li><b>Uncertainty.</b> {uncertainty}</li>
+<li><b>Scale.</b> Runs simulate a fraction {scale:g} of the authority's pupils; each simulated child stands for
+{1 / scale:g} children. Small groups (looked-after children, some needs) rest on few simulated children.</li>
+<li><b>Costs.</b> Yearly GBP estimates of delivering each intervention, on the bases stated, rounded to two
+significant figures; not budgets, and they count no savings elsewhere (fewer tribunals, remedies, parents out of
+work).</li>
+</ul></div>"""
+
+
+def glossary() -> str:
+    """Each count's one definition (the metric catalogue), then the comparison's terms."""
+    counts = "".join(
+        f"<li><b>{html.escape(name)}</b> ({html.escape(unit)}): {html.escape(text)}.</li>"
+        for name, (unit, text) in COUNTS.items()
+    )
+    return f"""
+<h2>Glossary</h2><ul>{counts}
+<li><b>Averted / new / displaced</b>: replicate r of every scenario shares its random numbers, so each child is the
+same child in both runs. A child who left in the baseline but not under the policy is averted; one who left only
+under the policy is new; one who left in both by a different route is displaced. Net averted = averted - new, which
+is exactly the paired difference of <code>{EXIT_METRIC}</code> times the population.</li>
+<li><b>Intervals</b>: "5-95%" is the range over replicates; a paired difference carries the 90% t-interval of its
+mean; the unpaired interval is what the same runs would give without common random numbers.</li>
+<li><b>Equality</b>: a child's group (SEN, need, free school meals, child in need or looked after) is read at exit;
+risk is children leaving a year per 1,000 children of the group.</li>
+<li><b>EHE</b> elective home education; <b>CME</b> children missing education; <b>AP</b> alternative provision;
+<b>Section 19</b> the LA's duty to arrange education for a child out of school; <b>EHCP</b> education, health
+and care plan.</li></ul>"""
