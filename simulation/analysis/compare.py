@@ -1,5 +1,5 @@
 """Compare scenarios with a baseline: paired differences under common random numbers, exits
-averted and displaced by route, equality, and cost per exit averted.
+averted and displaced by route, equality, and cost per child kept on a school roll.
 
 ``compare(baseline, others, replicates=N)`` runs every scenario on the same seeds (replicate r
 of each uses seed S + r, S the baseline's seed), so each mechanism's random stream is shared and
@@ -47,7 +47,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation.model.metrics import HEADLINE
+from simulation.model.metrics import HEADLINE, HEADLINE_LABELS
 from simulation.policy.scenario import Scenario, ScenarioError, load_scenario
 
 from .counts import leavers
@@ -300,7 +300,8 @@ def format_cell(x: float) -> str:
 
 
 def headline_table(metrics: pd.DataFrame, baseline: str, metrics_shown: Sequence[str] = HEADLINE) -> pd.DataFrame:
-    """Baseline mean, scenario mean and paired difference with its 90% interval, as text cells."""
+    """Baseline mean, scenario mean and paired difference with its 90% interval, as text cells; each
+    measure by its label for people (:data:`HEADLINE_LABELS`), its code in ``metrics.csv``."""
     rows = []
     shown = metrics[metrics["metric"].isin(metrics_shown) & (metrics["scenario"] != baseline)]
     order = {m: i for i, m in enumerate(metrics_shown)}
@@ -311,7 +312,7 @@ def headline_table(metrics: pd.DataFrame, baseline: str, metrics_shown: Sequence
         rows.append(
             {
                 "scenario": r["scenario"],
-                "metric": r["metric"],
+                "measure": HEADLINE_LABELS.get(r["metric"], (r["metric"],))[0],
                 "baseline": format_cell(r["baseline_mean"]),
                 "scenario mean": format_cell(r["mean"]),
                 "difference (90% CI)": (
@@ -321,5 +322,5 @@ def headline_table(metrics: pd.DataFrame, baseline: str, metrics_shown: Sequence
             }
         )
     return pd.DataFrame(
-        rows, columns=["scenario", "metric", "baseline", "scenario mean", "difference (90% CI)", "unit"]
+        rows, columns=["scenario", "measure", "baseline", "scenario mean", "difference (90% CI)", "unit"]
     )

@@ -3,7 +3,7 @@
 Replicate r of every scenario shares its random numbers with replicate r of the baseline, so
 differences are taken replicate by replicate (paired). The intervals: a scenario's "p5-p95" is the
 5-95% range across replicates; a paired difference carries the 90% t-interval of its mean, beside
-the interval the same runs would give unpaired (Welch); ratios (risk ratios, cost per exit averted)
+the interval the same runs would give unpaired (Welch); ratios (risk ratios, cost per child kept on a roll)
 use a bootstrap over replicates (2,000 resamples, fixed seed). No model code is imported here.
 """
 

@@ -140,17 +140,27 @@ def _run_compare(args) -> int:
     claim_out(out, this_job)
     write(comparison, out, ["school-exit", *getattr(args, "argv", [])])
     table = headline_table(comparison["metrics"], comparison.baseline)
-    print(format_table(table, max_width=44, right=["baseline", "scenario mean", "difference (90% CI)"]))
+    print(format_table(table, max_width=60, right=["baseline", "scenario mean", "difference (90% CI)"]))
     print("\nCommon random numbers (headline metric, paired against unpaired 90% intervals):")
     for s in comparison.scenarios[1:]:
         print("  " + crn_line(comparison["metrics"], s.name))
     if "cost_summary" in comparison.tables:
+        from simulation.present.report_text import money
+
         cs = comparison["cost_summary"]
-        print("\nNet exits averted a year (children, 90% CI; negative: more children leave) and cost:")
+        print(
+            "\nChildren kept on a school roll a year (net: averted minus new, the paired difference of "
+            "children_leaving_per_1000 times the population; 90% CI; negative: more children leave) and cost:"
+        )
         for _, r in cs.iterrows():
-            cost = f"GBP {r['cost_gbp_per_year']:,.0f} a year" if r["cost_estimated"] else "cost not estimated"
+            cost = (
+                f"{money(r['cost_gbp_per_year'])} a year ({money(r['cost_gbp_lo'])} to {money(r['cost_gbp_hi'])})"
+                if r["cost_estimated"]
+                else "cost not estimated"
+            )
             per = (
-                f"; GBP {r['gbp_per_exit_averted']:,.0f} per exit averted"
+                f"; {money(r['gbp_per_exit_averted'])} per child kept on a roll ({money(r['gbp_per_exit_lo'])} to "
+                f"{money(r['gbp_per_exit_hi'])})"
                 if np.isfinite(r["gbp_per_exit_averted"])
                 else ""
             )

@@ -177,7 +177,7 @@ COUNTS: dict[str, tuple[str, str]] = {
 HEADLINE_LABELS = {  # metric: (label, unit)
     "children_leaving_per_1000": ("Children leaving a school roll", "per 1,000 children a year"),
     "weeks_education_lost_per_1000": (
-        "Weeks of school education lost (home education and missing education included)",
+        "Weeks of education lost (home education and CME included)",
         "weeks per 1,000 children a year",
     ),
     "ehe_census_pct": ("Children in home education (autumn census)", "% of 5-16 population"),
@@ -191,7 +191,7 @@ HEADLINE_LABELS = {  # metric: (label, unit)
         "per 1,000 children",
     ),
     "pupil_weeks_missed_per_1000": (
-        "Weeks of education missed on a roll, missing or in Section 19 (home education excluded)",
+        "Weeks of education missed (home education left out)",
         "weeks per 1,000 children a year",
     ),
 }

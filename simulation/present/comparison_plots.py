@@ -12,7 +12,6 @@ Scenarios are named for people by :func:`scenario_title` (or a ``titles`` mappin
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -66,17 +65,6 @@ def _titled(names, titles: dict[str, str] | None) -> list[str]:
     return [(titles or {}).get(n) or scenario_title(n) for n in names]
 
 
-def _round_sig(x: float, sig: int = 2) -> float:
-    if not np.isfinite(x) or x == 0:
-        return x
-    return round(x, sig - 1 - math.floor(math.log10(abs(x))))
-
-
-def _about(x: float) -> str:
-    """A count rounded for people: 2 significant figures, at least to the unit."""
-    return f"{_round_sig(x):,.0f}" if np.isfinite(x) else "-"
-
-
 ROUTE_COLOURS = {  # recorded and true routes of an exit; the same family of colour for the same destination
     "Elective home education": OKABE_ITO["blue"],
     "Home education: genuine choice": OKABE_ITO["sky_blue"],
@@ -87,7 +75,8 @@ ROUTE_COLOURS = {  # recorded and true routes of an exit; the same family of col
     "Permanent exclusion": OKABE_ITO["orange"],
     "Section 19 provision": OKABE_ITO["bluish_green"],
     "Section 19 after school distress": OKABE_ITO["bluish_green"],
-    "Other": "0.6",
+    "Directed to AP without exclusion": "0.6",
+    "Other": "0.8",
 }
 ROUTE_HATCH = {"Home education: pushed by school": "//", "Off-rolled: destination unknown": "//"}
 
@@ -145,145 +134,6 @@ def _wrap(text: str, width: int) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
-
-
-# --- paired effects by year (instead of unpaired fans) --------------------------------------------
-
-
-def paired_effect_data(years: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
-    """Per scenario and academic year (and ``academic_year`` -1 for the mean over all years): the
-    mean and 5-95% range over replicates of ``metric``, and for the other scenarios the paired
-    difference from the baseline (replicate by replicate) with its 90% t-interval."""
-    _need(years, {"scenario", "replicate", "academic_year", metric}, "years")
-    if baseline not in set(years["scenario"]):
-        raise ValueError(f"years table: no rows for the baseline {baseline!r}")
-    by_run = years.groupby(["scenario", "replicate"], sort=False)[metric].mean().rename("value").reset_index()
-    every = pd.concat(
-        [
-            years[["scenario", "replicate", "academic_year", metric]].rename(columns={metric: "value"}),
-            by_run.assign(academic_year=-1),
-        ],
-        ignore_index=True,
-    )
-    base = every[every["scenario"] == baseline].set_index(["academic_year", "replicate"])["value"]
-    rows = []
-    for (scen, year), g in every.groupby(["scenario", "academic_year"], sort=False):
-        v = g["value"].to_numpy(float)
-        row = {
-            "scenario": scen,
-            "academic_year": int(year),
-            "metric": metric,
-            "mean": float(np.nanmean(v)),
-            "p5": float(np.nanquantile(v, 0.05)),
-            "p95": float(np.nanquantile(v, 0.95)),
-            "n_replicates": len(v),
-        }
-        if scen != baseline:
-            b = base.reindex(pd.MultiIndex.from_arrays([[year] * len(g), g["replicate"]])).to_numpy(float)
-            row["diff"], row["diff_lo"], row["diff_hi"] = t_interval(v - b)
-        rows.append(row)
-    cols = ["scenario", "academic_year", "metric", "mean", "p5", "p95", "n_replicates", "diff", "diff_lo", "diff_hi"]
-    return pd.DataFrame(rows).reindex(columns=cols)
-
-
-def plot_paired_effect(
-    years: pd.DataFrame,
-    metric: str,
-    path_stem: Path,
-    baseline: str,
-    *,
-    label: str = "",
-    unit: str = "",
-    titles: dict[str, str] | None = None,
-    published: pd.DataFrame | None = None,
-) -> dict:
-    """Left: the baseline by year (mean, 5-95% of replicates) with the published figures for that
-    year beside it. Right: each scenario's paired difference from the baseline by year and over
-    all years, with its 90% interval: the effect and its band, not two overlapping fans."""
-    from .plot_style import _year_label
-
-    path_stem = Path(path_stem)
-    label = label or HEADLINE_LABELS.get(metric, (metric, ""))[0]
-    unit = unit or HEADLINE_LABELS.get(metric, ("", ""))[1]
-    data = paired_effect_data(years, metric, baseline)
-    scenarios = list(dict.fromkeys(data["scenario"]))
-    names = dict(zip(scenarios, _titled(scenarios, titles), strict=True))
-    colours = scenario_colours(scenarios)
-    yrs = sorted(y for y in data["academic_year"].unique() if y >= 0)
-    all_x = (yrs[-1] + 1.3) if yrs else 0.0
-    reps = int(data["n_replicates"].max())
-    plt = _pyplot()
-    with plt.rc_context(_SLIDE_RC):
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 6.5), gridspec_kw={"width_ratios": [1, 1.35], "wspace": 0.3})
-        b = data[(data["scenario"] == baseline) & (data["academic_year"] >= 0)]
-        ax.fill_between(
-            b["academic_year"], b["p5"], b["p95"], color="0.6", alpha=0.3, lw=0, label="5-95% of replicates"
-        )
-        ax.plot(b["academic_year"], b["mean"], color=OKABE_ITO["black"], lw=2.6, marker="o", label=names[baseline])
-        pub = published if published is not None else pd.DataFrame()
-        if len(pub):
-            err = np.vstack([pub["value"] - pub["low"], pub["high"] - pub["value"]])
-            ax.errorbar(
-                pub["academic_year"].to_numpy(float) + 0.08,
-                pub["value"],
-                yerr=err,
-                fmt="D",
-                ms=9,
-                color=OKABE_ITO["vermillion"],
-                capsize=5,
-                lw=2,
-                label="Published, England (range)",
-            )
-        ax.set_xticks(yrs, [_year_label(y) for y in yrs])
-        ax.set_xlabel("Academic year")
-        ax.set_ylabel(_wrap(f"{label} ({unit})", 40))
-        ax.set_ylim(0, None)
-        ax.set_title("Baseline" + (" against published figures" if len(pub) else ""), loc="left")
-        ax.grid(axis="y", color="0.9")
-        ax.legend(loc="lower right", frameon=False, fontsize=11)
-        others = [sc for sc in scenarios if sc != baseline]
-        n = max(len(others), 1)
-        for i, scen in enumerate(others):
-            d = data[data["scenario"] == scen]
-            by_year, every = d[d["academic_year"] >= 0], d[d["academic_year"] < 0]
-            dx = (i - (n - 1) / 2) * 0.08
-            x = by_year["academic_year"].to_numpy(float) + dx
-            c = colours[scen]
-            ax2.fill_between(x, by_year["diff_lo"], by_year["diff_hi"], color=c, alpha=0.18, lw=0)
-            ax2.plot(x, by_year["diff"], color=c, lw=2.4, marker="o", ls=_LINESTYLES[i % len(_LINESTYLES)])
-            if len(every):
-                r = every.iloc[0]
-                ax2.errorbar(
-                    all_x + dx * 2,
-                    r["diff"],
-                    yerr=[[r["diff"] - r["diff_lo"]], [r["diff_hi"] - r["diff"]]],
-                    fmt="s",
-                    ms=9,
-                    color=c,
-                    capsize=5,
-                    lw=2.4,
-                    label=names[scen],
-                )
-        ax2.axhline(0, color="0.3", lw=1.2)
-        ax2.set_xticks([*yrs, all_x], [*(_year_label(y) for y in yrs), "All years"])
-        ax2.set_xlabel("Academic year (square: mean over all years)")
-        ax2.set_ylabel(_wrap(f"Change against the baseline ({unit})", 40))
-        ax2.set_title("Paired effect: scenario minus baseline, same children", loc="left")
-        ax2.grid(axis="y", color="0.9")
-        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(n, 3), frameon=False, fontsize=12)
-        fig.suptitle(
-            _wrap(f"{label}: the change each scenario makes", 90)
-            + f"\nline and band: mean and 90% interval of the paired difference over {reps} replicates",
-            x=0.01,
-            ha="left",
-            fontsize=16,
-            y=1.04,
-        )
-        out = data.copy()
-        out["academic_year"] = out["academic_year"].map(lambda y: "all years" if y < 0 else str(y))
-        if len(pub):
-            out = pd.concat([out, pub.assign(scenario="published", academic_year=pub["academic_year"].astype(str))])
-        return _finish(fig, [ax, ax2], path_stem, out)
 
 
 # --- exit routes -------------------------------------------------------------------------------------
@@ -345,9 +195,9 @@ def plot_exit_routes(exit_routes: pd.DataFrame, path_stem: Path, titles: dict[st
             err = np.vstack([tot["total_per_year"] - tot["total_lo"], tot["total_hi"] - tot["total_per_year"]])
             ax.errorbar(range(len(scenarios)), bottom, yerr=np.nan_to_num(err), fmt="none", ecolor="0.2", capsize=6)
             for i, (_, r) in enumerate(tot.iterrows()):
-                text = f"{_about(r['total_per_year'])}"
+                text = f"{r['total_per_year']:,.0f}"  # whole children, as the waterfall's baseline bar
                 if np.isfinite(r["total_lo"]):
-                    text += f"\n({_about(r['total_lo'])}-{_about(r['total_hi'])})"
+                    text += f"\n({r['total_lo']:,.0f} to {r['total_hi']:,.0f})"
                 ax.text(
                     i + 0.1,
                     r["total_hi"] if np.isfinite(r["total_hi"]) else bottom[i],
@@ -356,7 +206,7 @@ def plot_exit_routes(exit_routes: pd.DataFrame, path_stem: Path, titles: dict[st
                     ha="left",
                     va="bottom",
                 )
-            ax.set_xticks(range(len(scenarios)), [_wrap(n, 18) for n in names], rotation=20, ha="right")
+            ax.set_xticks(range(len(scenarios)), [_wrap(n, 13) for n in names], fontsize=12)
             ax.set_title(title, loc="left")
             ax.set_xlabel("Scenario")
             ax.grid(axis="y", color="0.9")
@@ -369,7 +219,8 @@ def plot_exit_routes(exit_routes: pd.DataFrame, path_stem: Path, titles: dict[st
         )
         fig.suptitle(
             "Why children leave school rolls, by route: recorded against true\n"
-            "bar: children a year by the route of their first move off a roll; line: 90% interval of the total",
+            "bar: children a year by the route of their first move off a roll; line: 90% interval of the total\n"
+            "(of each level: the paired change between scenarios, far narrower, is in the waterfalls)",
             x=0.01,
             ha="left",
             fontsize=16,
@@ -445,7 +296,8 @@ def plot_waterfall(
     plt = _pyplot()
     colours = [OKABE_ITO["black"], OKABE_ITO["bluish_green"], OKABE_ITO["vermillion"], OKABE_ITO["blue"]]
     with plt.rc_context(_SLIDE_RC):
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(17, 7), gridspec_kw={"width_ratios": [1, 1], "wspace": 0.8})
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(18, 7.5), gridspec_kw={"width_ratios": [1.2, 1], "wspace": 0.7})
+        peak = float(np.nanmax(np.r_[steps["top"].to_numpy(float), (steps["err_at"] + steps["hi"] - steps["value"])]))
         for i, r in steps.iterrows():
             ax.bar(i, r["top"] - r["bottom"], bottom=r["bottom"], color=colours[i], width=0.65)
             # the interval of the step's size, around the end of the bar it moves
@@ -455,15 +307,19 @@ def plot_waterfall(
             text = f"{r['value']:+,.0f}" if i in (1, 2) else f"{r['value']:,.0f}"
             if np.isfinite(r["lo"]):
                 text += f"\n({r['lo']:,.0f} to {r['hi']:,.0f})"
-            ax.text(i + 0.36, r["top"], text, ha="left", va="bottom", fontsize=12)
+            above = max(r["top"], high) if np.isfinite(high) else r["top"]
+            ax.text(i, above + 0.015 * peak, text, ha="center", va="bottom", fontsize=12)
         ax.set_xticks(range(4), ["Baseline", "Averted", "New", "Policy"])
+        ax.set_ylim(0, peak * 1.2)
         ax.set_ylabel("Children leaving a school roll a year\n(whole LA, mean of replicates)")
         ax.set_xlabel("Averted and new: the same children matched across paired runs\n(line: 90% interval)")
         if len(net):
             r = net.iloc[0]
-            ax.set_title(
-                f"Net: {r['mean']:+,.0f} children a year kept on a roll ({r['lo']:,.0f} to {r['hi']:,.0f})", loc="left"
-            )
+            if r["mean"] >= 0:
+                net_text = f"Net: {r['mean']:,.0f} children a year kept on a roll ({r['lo']:,.0f} to {r['hi']:,.0f})"
+            else:
+                net_text = f"Net: {-r['mean']:,.0f} more children a year leave ({-r['hi']:,.0f} to {-r['lo']:,.0f})"
+            ax.set_title(net_text, loc="left")
         else:
             ax.set_title("Children averted and new", loc="left")
         ax.grid(axis="y", color="0.9")
@@ -523,6 +379,12 @@ def ehcp_wait_data(ehcp_waits: pd.DataFrame, bin_weeks: int = 4) -> pd.DataFrame
     return out.sort_values(["scenario", "bin_start"], kind="stable").reset_index(drop=True)
 
 
+def _range(d: pd.DataFrame, lo: str, hi: str) -> str:
+    if not len(d) or lo not in d or not np.isfinite(d[lo].iloc[0]):
+        return ""
+    return f" ({d[lo].iloc[0]:.0f}-{d[hi].iloc[0]:.0f})"
+
+
 def plot_ehcp_waits(
     ehcp_waits: pd.DataFrame,
     path_stem: Path,
@@ -537,6 +399,7 @@ def plot_ehcp_waits(
     scenarios = list(dict.fromkeys(ehcp_waits["scenario"]))
     names = dict(zip(scenarios, _titled(scenarios, titles), strict=True))
     colours = scenario_colours(scenarios)
+    n_reps = ehcp_waits.groupby("scenario")["replicate"].nunique() if "replicate" in ehcp_waits else {}
     plt = _pyplot()
     with plt.rc_context(_SLIDE_RC):
         fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 6.75), gridspec_kw={"width_ratios": [1.7, 1], "wspace": 0.45})
@@ -552,36 +415,36 @@ def plot_ehcp_waits(
                 color=colours[scen],
                 lw=2.4,
                 ls=_LINESTYLES[i % len(_LINESTYLES)],
-                label=f"{names[scen]}: {within:.0f}% within 20 weeks",
+                label=f"{names[scen]}: {within:.0f}% on time" + _range(d, "within_20_lo", "within_20_hi"),
             )
-            if d["share_p5"].notna().any() and d["n_rep"].iloc[0] > 1 if "n_rep" in d else d["share_p5"].notna().any():
+            if n_reps.get(scen, 1) > 1:
                 lo = np.append(d["share_p5"].to_numpy(), d["share_p5"].to_numpy()[-1:])
                 hi = np.append(d["share_p95"].to_numpy(), d["share_p95"].to_numpy()[-1:])
                 ax.fill_between(x, lo, hi, step="post", color=colours[scen], alpha=0.15, lw=0)
         ax.axvline(20, color=OKABE_ITO["vermillion"], lw=2, ls="--")
         ax.set_ylim(0, None)
-        ax.text(20.8, ax.get_ylim()[1] * 0.5, "20-week legal limit", color=OKABE_ITO["vermillion"], va="center")
+        ax.text(20.8, ax.get_ylim()[1] * 0.95, "20-week legal limit", color=OKABE_ITO["vermillion"], va="top")
         ax.set_xlabel(f"Weeks from request to plan ({bin_weeks}-week bins; on the line: on time)")
         ax.set_ylabel("Share of new EHC plans (%)")
         ax.set_xlim(0, None)
         ax.set_title("How long new plans took (band: 5-95% of replicates)", loc="left")
         ax.grid(axis="y", color="0.9")
-        ax.legend(loc="upper right", frameon=False, fontsize=11)
+        ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), frameon=False, fontsize=11)
         first = data.drop_duplicates("scenario").set_index("scenario").reindex(scenarios)
         pub = published if published is not None else pd.DataFrame()
         if len(pub):
             r = pub.iloc[-1]
-            ax2.axhspan(-0.5, len(scenarios) - 0.5, xmin=0, xmax=0, alpha=0)  # keep the y range
             ax2.axvspan(r["low"], r["high"], color=OKABE_ITO["vermillion"], alpha=0.15, lw=0)
             ax2.axvline(r["value"], color=OKABE_ITO["vermillion"], lw=2)
             ax2.text(
                 r["value"],
-                len(scenarios) - 0.45,
-                f"published, England\n({r['period']}): {r['value']:g}%",
+                1.01,
+                f"published, England ({r['period']}):\n{r['value']:g}% (range {r['low']:g}-{r['high']:g})",
                 color=OKABE_ITO["vermillion"],
                 fontsize=11,
                 ha="center",
                 va="bottom",
+                transform=ax2.get_xaxis_transform(),
             )
         for i, scen in enumerate(scenarios):
             r = first.loc[scen]
@@ -589,16 +452,17 @@ def plot_ehcp_waits(
             err = [[r["within_20_weeks_pct"] - lo], [hi - r["within_20_weeks_pct"]]] if np.isfinite(lo) else None
             ax2.errorbar(r["within_20_weeks_pct"], i, xerr=err, fmt="o", ms=9, capsize=5, lw=2.4, color=colours[scen])
         ax2.set_yticks(range(len(scenarios)), [_wrap(names[s], 22) for s in scenarios])
-        ax2.set_ylim(len(scenarios) - 0.5 + (0.9 if len(pub) else 0), -0.5)
+        ax2.set_ylim(len(scenarios) - 0.5, -0.5)
         ax2.set_xlim(0, 100)
         ax2.set_xlabel("New plans issued within 20 weeks (%; bar: 90% interval)")
-        ax2.set_title("Within the legal limit", loc="left")
+        ax2.set_title("Within the legal limit", loc="left", pad=44 if len(pub) else 6)
         ax2.grid(axis="x", color="0.9")
         fig.suptitle(
             "How long children wait for an EHC plan, by scenario (new plans pooled over replicates and years)",
             x=0.01,
             ha="left",
             fontsize=16,
+            y=1.03,
         )
         return _finish(fig, [ax, ax2], path_stem, data)
 

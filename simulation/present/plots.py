@@ -1,7 +1,11 @@
-"""Figures over time: children out of school week by week, and fan charts by academic year.
+"""Figures over time: children out of school week by week (small multiples, one status a panel),
+paired effects by academic year, and fan charts by academic year.
 
-These show how a measure moves across the run (median and bands over replicates); the
-scenario comparison figures are in :mod:`.comparison_plots` and the shared style in
+These show how a measure moves across the run (bands over replicates), with the published
+figures beside the model where they exist (``simulation/data/england_targets.csv``). The report
+draws paired effects (the difference from the baseline and its band) rather than fans, whose
+unpaired bands overlap where the paired effect is clear; ``plot_fan`` stays for one scenario's
+spread. The scenario comparison figures are in :mod:`.comparison_plots` and the shared style in
 :mod:`.plot_style`.
 """
 
@@ -12,8 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.paired import t_interval
+from simulation.model import timeline as tl
 from simulation.model.metrics import HEADLINE_LABELS
 
+from .comparison_plots import _titled, _wrap
 from .plot_style import (
     _LINESTYLES,
     _SLIDE_RC,
@@ -76,62 +83,258 @@ def out_of_school_rates(weeks: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def plot_out_of_school(weeks: pd.DataFrame, path_stem: Path) -> dict[str, Path]:
-    """Children per 1,000 in EHE, CME, Section 19 provision and AP, week by week: one small panel
-    per status, each with its own scale (AP and Section 19 are a tenth of home education), the
-    scenarios as lines in the same panels (colour-blind-safe colours and line styles).
+# Published census-day stocks drawn on the out-of-school panels: metric (% of 5-16) per status column.
+PUBLISHED_STOCK = {"ehe": "ehe_census_pct", "cme": "cme_census_pct"}
 
-    Lines are the median across replicates and the shaded band the 5-95% range. Writes
-    ``<path_stem>.png``, ``.svg`` and ``.csv`` (the plotted numbers) and returns their paths.
+
+def published_stocks(data: pd.DataFrame) -> pd.DataFrame:
+    """The published autumn-census stocks (per 1,000 children) for the years ``data`` covers, placed
+    at the census week of each year: one row per status with a published figure."""
+    from simulation.analysis.targets import published_points
+
+    first = data.drop_duplicates(["academic_year", "week", "weeks_since_start"])
+    start = first[first["week"] == 0].set_index("academic_year")["weeks_since_start"]
+    rows = []
+    for col, metric in PUBLISHED_STOCK.items():
+        for _, r in published_points(metric, start.index).iterrows():
+            rows.append(
+                {
+                    "status": col,
+                    "academic_year": int(r["academic_year"]),
+                    "weeks_since_start": float(start[r["academic_year"]] + tl.AUTUMN_CENSUS),
+                    "per_1000": 10 * r["value"],
+                    "low": 10 * r["low"],
+                    "high": 10 * r["high"],
+                    "period": r["period"],
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["status", "academic_year", "weeks_since_start", "per_1000", "low", "high", "period"]
+    )
+
+
+def plot_out_of_school(weeks: pd.DataFrame, path_stem: Path, titles: dict[str, str] | None = None) -> dict[str, Path]:
+    """Children per 1,000 in EHE, CME, Section 19 provision and AP, week by week: one panel per
+    status (each on its own scale), one line per scenario (median over replicates, band: 5-95%),
+    and the published autumn-census figures as diamonds where they exist.
+
+    Writes ``<path_stem>.png``, ``.svg`` and ``.csv`` (the plotted numbers) and returns their paths.
     """
-    from .comparison_plots import scenario_title
-
     path_stem = Path(path_stem)
     data = out_of_school_rates(weeks)
     plt = _pyplot()
     scenarios = list(dict.fromkeys(data["scenario"]))
+    names = dict(zip(scenarios, _titled(scenarios, titles), strict=True))
+    colours = scenario_colours(scenarios)
     n_rep = int(data["n_replicates"].max())
-    colours = list(OKABE_ITO.values())
-    colour = {scen: ("black" if i == 0 else colours[(i - 1) % len(colours)]) for i, scen in enumerate(scenarios)}
+    published = published_stocks(data)
     first = data[data["scenario"] == scenarios[0]]
     year_starts = first[first["week"] == 0].drop_duplicates("weeks_since_start")
-    with plt.rc_context({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12}):
-        fig, axes = plt.subplots(2, 2, figsize=(13, 8), sharex=True)
-        for ax, (col, (label, single)) in zip(axes.flat, OUT_OF_SCHOOL.items(), strict=True):
+    x_max = max(float(data["weeks_since_start"].max()), 1)
+
+    with plt.rc_context(_SLIDE_RC):
+        fig, axes = plt.subplots(2, 2, figsize=(15, 9.5), sharex=True)
+        for ax, (col, (label, _)) in zip(axes.flat, OUT_OF_SCHOOL.items(), strict=True):
             for si, scen in enumerate(scenarios):
                 d = data[(data["scenario"] == scen) & (data["status"] == col)]
-                c = single if len(scenarios) == 1 else colour[scen]
-                ls = _LINESTYLES[si % len(_LINESTYLES)]
-                ax.plot(d["weeks_since_start"], d["median"], color=c, lw=2.2, ls=ls, label=scenario_title(scen))
+                c = colours[scen]
+                ax.plot(
+                    d["weeks_since_start"],
+                    d["median"],
+                    color=c,
+                    lw=2.2,
+                    ls=_LINESTYLES[si % len(_LINESTYLES)],
+                    label=names[scen],
+                )
                 if n_rep > 1:
-                    ax.fill_between(d["weeks_since_start"], d["p5"], d["p95"], color=c, alpha=0.18, lw=0)
-            top = float(data[data["status"] == col][["median", "p95"]].max().max())
-            ax.set_ylim(0, top * 1.15 if top > 0 else 1)
+                    ax.fill_between(d["weeks_since_start"], d["p5"], d["p95"], color=c, alpha=0.15, lw=0)
+            pub = published[published["status"] == col]
+            if len(pub):
+                ax.errorbar(
+                    pub["weeks_since_start"],
+                    pub["per_1000"],
+                    yerr=np.vstack([pub["per_1000"] - pub["low"], pub["high"] - pub["per_1000"]]),
+                    fmt="D",
+                    ms=8,
+                    capsize=4,
+                    color=OKABE_ITO["vermillion"],
+                    label="Published, England (autumn census, range)",
+                )
+            top = float(max(data.loc[data["status"] == col, "p95"].max(), pub["high"].max() if len(pub) else 0.0, 1e-9))
             for x in year_starts["weeks_since_start"]:
                 ax.axvline(x, color="0.8", lw=1, zorder=0)
-            ax.set_title(label, loc="left")
-            ax.set_ylabel("per 1,000 aged 5-16")
-            ax.grid(axis="y", color="0.92")
+            ax.set_ylim(0, top * 1.1)
+            ax.set_xlim(0, x_max)
+            ax.set_title(label, loc="left", fontsize=15)
+            ax.set_ylabel("Children per 1,000 aged 5-16")
+            ax.grid(axis="y", color="0.9")
             ax.spines[["top", "right"]].set_visible(False)
         ticks = year_starts["weeks_since_start"].to_numpy()
         for ax in axes[1]:
-            ax.set_xticks(ticks, [f"{int(y)}/{(int(y) + 1) % 100:02d}" for y in year_starts["academic_year"]])
-            ax.set_xlabel("Academic year (weeks; gridlines: start of September)")
+            ax.set_xticks(ticks, [_year_label(y) for y in year_starts["academic_year"]])
+            ax.set_xlabel("Academic year, week by week (gridlines: September)")
+        handles, labels = [], []
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        fig.legend(
+            handles, labels, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=min(len(labels), 3), frameon=False
+        )
         how = f"line: median of {n_rep} replicates, band: 5-95% range" if n_rep > 1 else "one replicate (no band)"
         fig.suptitle(
-            f"Children out of school or in alternative provision, per 1,000, week by week ({how})",
+            "Children out of school or in alternative provision, per 1,000 children, week by week\n"
+            f"one panel per status, each on its own scale; {how}",
             x=0.01,
             ha="left",
+            fontsize=16,
         )
-        if len(scenarios) > 1:
-            handles, labels = axes.flat[0].get_legend_handles_labels()
-            fig.legend(handles, labels, loc="lower center", ncol=min(len(scenarios), 4), frameon=False)
-            fig.subplots_adjust(bottom=0.13)
+        fig.tight_layout(rect=(0, 0.02, 1, 0.97))
         png, svg = _save(fig, path_stem)
         plt.close(fig)
     csv = path_stem.with_suffix(".csv")
     data.to_csv(csv, index=False)
     return {"png": png, "svg": svg, "csv": csv}
+
+
+# --- paired effects by year (instead of unpaired fans) --------------------------------------------
+
+
+def paired_effect_data(years: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
+    """Per scenario and academic year (and ``academic_year`` -1 for the mean over all years): the
+    mean and 5-95% range over replicates of ``metric``, and for the other scenarios the paired
+    difference from the baseline (replicate by replicate) with its 90% t-interval."""
+    _need(years, {"scenario", "replicate", "academic_year", metric}, "years")
+    if baseline not in set(years["scenario"]):
+        raise ValueError(f"years table: no rows for the baseline {baseline!r}")
+    by_run = years.groupby(["scenario", "replicate"], sort=False)[metric].mean().rename("value").reset_index()
+    every = pd.concat(
+        [
+            years[["scenario", "replicate", "academic_year", metric]].rename(columns={metric: "value"}),
+            by_run.assign(academic_year=-1),
+        ],
+        ignore_index=True,
+    )
+    base = every[every["scenario"] == baseline].set_index(["academic_year", "replicate"])["value"]
+    rows = []
+    for (scen, year), g in every.groupby(["scenario", "academic_year"], sort=False):
+        v = g["value"].to_numpy(float)
+        row = {
+            "scenario": scen,
+            "academic_year": int(year),
+            "metric": metric,
+            "mean": float(np.nanmean(v)),
+            "p5": float(np.nanquantile(v, 0.05)),
+            "p95": float(np.nanquantile(v, 0.95)),
+            "n_replicates": len(v),
+        }
+        if scen != baseline:
+            b = base.reindex(pd.MultiIndex.from_arrays([[year] * len(g), g["replicate"]])).to_numpy(float)
+            row["diff"], row["diff_lo"], row["diff_hi"] = t_interval(v - b)
+        rows.append(row)
+    cols = ["scenario", "academic_year", "metric", "mean", "p5", "p95", "n_replicates", "diff", "diff_lo", "diff_hi"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def plot_paired_effect(
+    years: pd.DataFrame,
+    metric: str,
+    path_stem: Path,
+    baseline: str,
+    *,
+    label: str = "",
+    unit: str = "",
+    titles: dict[str, str] | None = None,
+    published: pd.DataFrame | None = None,
+) -> dict:
+    """Left: the baseline by year (mean, 5-95% of replicates) with the published figures for that
+    year beside it. Right: each scenario's paired difference from the baseline by year and over
+    all years, with its 90% interval: the effect and its band, not two overlapping fans."""
+    from .plot_style import _year_label
+
+    path_stem = Path(path_stem)
+    label = label or HEADLINE_LABELS.get(metric, (metric, ""))[0]
+    unit = unit or HEADLINE_LABELS.get(metric, ("", ""))[1]
+    data = paired_effect_data(years, metric, baseline)
+    scenarios = list(dict.fromkeys(data["scenario"]))
+    names = dict(zip(scenarios, _titled(scenarios, titles), strict=True))
+    colours = scenario_colours(scenarios)
+    yrs = sorted(y for y in data["academic_year"].unique() if y >= 0)
+    all_x = (yrs[-1] + 1.3) if yrs else 0.0
+    reps = int(data["n_replicates"].max())
+    plt = _pyplot()
+    with plt.rc_context(_SLIDE_RC):
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 6.5), gridspec_kw={"width_ratios": [1, 1.35], "wspace": 0.3})
+        b = data[(data["scenario"] == baseline) & (data["academic_year"] >= 0)]
+        ax.fill_between(
+            b["academic_year"], b["p5"], b["p95"], color="0.6", alpha=0.3, lw=0, label="5-95% of replicates"
+        )
+        ax.plot(b["academic_year"], b["mean"], color=OKABE_ITO["black"], lw=2.6, marker="o", label=names[baseline])
+        pub = published if published is not None else pd.DataFrame()
+        if len(pub):
+            err = np.vstack([pub["value"] - pub["low"], pub["high"] - pub["value"]])
+            ax.errorbar(
+                pub["academic_year"].to_numpy(float) + 0.08,
+                pub["value"],
+                yerr=err,
+                fmt="D",
+                ms=9,
+                color=OKABE_ITO["vermillion"],
+                capsize=5,
+                lw=2,
+                label="Published, England (range)",
+            )
+        ax.set_xticks(yrs, [_year_label(y) for y in yrs])
+        ax.set_xlabel("Academic year")
+        ax.set_ylabel(_wrap(f"{label} ({unit})", 40))
+        ax.set_ylim(0, None)
+        ax.set_title("Baseline" + (" against published figures" if len(pub) else ""), loc="left")
+        ax.grid(axis="y", color="0.9")
+        ax.legend(loc="lower right", frameon=False, fontsize=11)
+        others = [sc for sc in scenarios if sc != baseline]
+        n = max(len(others), 1)
+        for i, scen in enumerate(others):
+            d = data[data["scenario"] == scen]
+            by_year, every = d[d["academic_year"] >= 0], d[d["academic_year"] < 0]
+            dx = (i - (n - 1) / 2) * 0.08
+            x = by_year["academic_year"].to_numpy(float) + dx
+            c = colours[scen]
+            ax2.fill_between(x, by_year["diff_lo"], by_year["diff_hi"], color=c, alpha=0.18, lw=0)
+            ax2.plot(x, by_year["diff"], color=c, lw=2.4, marker="o", ls=_LINESTYLES[i % len(_LINESTYLES)])
+            if len(every):
+                r = every.iloc[0]
+                ax2.errorbar(
+                    all_x + dx * 2,
+                    r["diff"],
+                    yerr=[[r["diff"] - r["diff_lo"]], [r["diff_hi"] - r["diff"]]],
+                    fmt="s",
+                    ms=9,
+                    color=c,
+                    capsize=5,
+                    lw=2.4,
+                    label=names[scen],
+                )
+        ax2.axhline(0, color="0.3", lw=1.2)
+        ax2.set_xticks([*yrs, all_x], [*(_year_label(y) for y in yrs), "All years"])
+        ax2.set_xlabel("Academic year (square: mean over all years)")
+        ax2.set_ylabel(_wrap(f"Change against the baseline ({unit})", 40))
+        ax2.set_title("Paired effect: scenario minus baseline, same children", loc="left")
+        ax2.grid(axis="y", color="0.9")
+        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(n, 3), frameon=False, fontsize=12)
+        fig.suptitle(
+            _wrap(f"{label}: the change each scenario makes", 90)
+            + f"\nline and band: mean and 90% interval of the paired difference over {reps} replicates",
+            x=0.01,
+            ha="left",
+            fontsize=16,
+            y=1.04,
+        )
+        out = data.copy()
+        out["academic_year"] = out["academic_year"].map(lambda y: "all years" if y < 0 else str(y))
+        if len(pub):
+            out = pd.concat([out, pub.assign(scenario="published", academic_year=pub["academic_year"].astype(str))])
+        return _finish(fig, [ax, ax2], path_stem, out)
 
 
 def fan_data(years: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -88,7 +88,7 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
         label = HEADLINE_LABELS[metric][0]
         if policies:  # the effect and its band, not two overlapping fans; published figures beside the baseline
             years = sorted(int(y) for y in tables["years"]["academic_year"].unique())
-            paths = comparison_plots.plot_paired_effect(
+            paths = plots.plot_paired_effect(
                 tables["years"], metric, fig_dir / f"effect_{metric}", baseline, label=label,
                 unit=units.get(metric, ""), titles=titles, published=published_points(metric, years),
             )  # fmt: skip
@@ -118,17 +118,18 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
                 "forest",
                 "Effects on the headline measures",
                 "Paired differences from the baseline as % of the baseline mean, with 90% intervals.",
-                comparison_plots.plot_forest(metrics, fig_dir / "forest"),
+                comparison_plots.plot_forest(metrics, fig_dir / "forest", titles=titles),
             )
         )
     out.append(
         FigureEntry(
             "exit_routes",
             "Exit routes: recorded and true",
-            "Children leaving a school roll a year "
-            "by route. Left: the recorded reason the statistics see. Right: the true reason the "
-            "model knows (hatched: pushed out by a school).",
-            comparison_plots.plot_exit_routes(tables["exit_routes"], fig_dir / "exit_routes"),
+            "Children leaving a school roll a year (the headline count: the same children as the waterfall), by "
+            "the route of their first move off a roll in the year. Left: the recorded reason the statistics see. "
+            "Right: the true reason the model knows (hatched: pushed out by a school). Line and numbers: the total "
+            "and its 90% interval over replicates.",
+            comparison_plots.plot_exit_routes(tables["exit_routes"], fig_dir / "exit_routes", titles=titles),
         )
     )
     if "averted_summary" in tables:
@@ -136,10 +137,16 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
             out.append(
                 FigureEntry(
                     f"waterfall_{scen}",
-                    f"{scen}: averted, new and displaced exits",
-                    "The same children matched across paired runs (children a year).",
+                    f"{titles.get(scen, scen)}: children averted, new and displaced",
+                    "The same children matched year by year across paired runs (children a year, 90% intervals). "
+                    "Baseline minus averted plus new is the policy; net averted is the headline's paired "
+                    "difference times the population.",
                     comparison_plots.plot_waterfall(
-                        tables["averted_summary"], tables["displacement_summary"], scen, fig_dir / f"waterfall_{scen}"
+                        tables["averted_summary"],
+                        tables["displacement_summary"],
+                        scen,
+                        fig_dir / f"waterfall_{scen}",
+                        title=titles.get(scen),
                     ),
                 )
             )
@@ -147,8 +154,15 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
         FigureEntry(
             "ehcp_waits",
             "Waiting for an EHC plan",
-            "Share of new plans by weeks from request to plan; the dashed line is the 20-week legal limit.",
-            comparison_plots.plot_ehcp_waits(tables["ehcp_waits"], fig_dir / "ehcp_waits"),
+            "Left: share of new plans by weeks from request to plan (band: 5-95% of replicates); the dashed line "
+            "is the 20-week legal limit. Right: the share within 20 weeks with its 90% interval, beside the "
+            "published England figure.",
+            comparison_plots.plot_ehcp_waits(
+                tables["ehcp_waits"],
+                fig_dir / "ehcp_waits",
+                titles=titles,
+                published=published_points("ehcp_timely_pct"),
+            ),
         )
     )
     if "equality_summary" in tables and len(tables["equality_summary"]):
@@ -157,7 +171,7 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
                 "equality",
                 "Who gains",
                 "Risk ratios of leaving a school roll (scenario over baseline) by group, with 90% bootstrap intervals.",
-                comparison_plots.plot_equality(tables["equality_summary"], fig_dir / "equality"),
+                comparison_plots.plot_equality(tables["equality_summary"], fig_dir / "equality", titles=titles),
             )
         )
     if "weeks" in tables:
@@ -165,8 +179,9 @@ def build_figures(tables: dict[str, pd.DataFrame], manifest: dict, fig_dir: Path
             FigureEntry(
                 "out_of_school",
                 "Children out of school, week by week",
-                "Median and 5-95% range over replicates.",
-                plots.plot_out_of_school(tables["weeks"], fig_dir / "out_of_school"),
+                "One panel per status, each on its own scale: median and 5-95% range over replicates, per 1,000 "
+                "children aged 5-16; diamonds: the published autumn-census figures for England, where they exist.",
+                plots.plot_out_of_school(tables["weeks"], fig_dir / "out_of_school", titles=titles),
             )
         )
     return out
@@ -273,7 +288,9 @@ def _equality_rows(eq: pd.DataFrame, manifest: dict) -> list[dict]:
             "baseline risk (per 1,000 a year)": _n(r["baseline_risk_per_1000"]),
             "policy risk": _n(r["policy_risk_per_1000"]),
             "risk ratio (90% CI)": _ci(r["risk_ratio"], r["rr_lo"], r["rr_hi"]),
-            "net exits averted a year": _ci(r["net_averted_per_year"], r["net_averted_lo"], r["net_averted_hi"]),
+            "net children kept on a roll a year": _ci(
+                r["net_averted_per_year"], r["net_averted_lo"], r["net_averted_hi"]
+            ),
         }
         for _, r in eq.iterrows()
     ]
@@ -289,7 +306,11 @@ def _scenario_html(s: dict) -> str:
             "</span></li>"
         )
     body = f"<ul>{''.join(items)}</ul>" if items else "<p>No interventions: current policy.</p>"
-    return f"<h3>{html.escape(s['name'])}</h3><p>{html.escape(s.get('description', ''))}</p>{body}"
+    name = comparison_plots.scenario_title(s["name"], s.get("source"))
+    return (
+        f"<h3>{html.escape(name)} <span class='src'>(<code>{html.escape(s['name'])}</code>)</span></h3>"
+        f"<p>{html.escape(s.get('description', ''))}</p>{body}"
+    )
 
 
 _CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
@@ -328,7 +349,7 @@ def render_html(tables: dict[str, pd.DataFrame], manifest: dict, figures: list[F
     )
     if "averted_summary" in tables:
         parts.append(
-            "<h2>Exits averted and displaced (children a year, 90% CI)</h2>"
+            "<h2>Children leaving a roll: averted, new and displaced (children a year, 90% CI)</h2>"
             + _table(_averted_rows(tables["averted_summary"], manifest))
         )
     if "equality_summary" in tables:

@@ -67,15 +67,33 @@ def summary(tables: dict[str, pd.DataFrame], manifest: dict) -> str:
             if (lo > 0 and hi > 0) or (lo < 0 and hi < 0)
             else "the interval includes zero: the model cannot tell this policy from none"
         )
+        if n >= 0:
+            interval = f"90% interval {count(lo)} to {count(hi)} net children kept"
+        else:  # say it as the children who leave, not as negative children kept
+            interval = f"90% interval {count(-hi)} to {count(-lo)} more children leaving"
         text = (
             f"<b>{html.escape(title(r['scenario'], manifest))}.</b> In an authority of {pupils:,.0f} pupils, about "
-            f"<b>{count(abs(n))} {more} children a year stay on a school roll</b> (90% interval {count(lo)} to "
-            f"{count(hi)} net children kept; {sure})."
+            f"<b>{count(abs(n))} {more} children a year stay on a school roll</b> ({interval}; {sure})."
         )
+        weeks = _weeks_regained(tables.get("averted_summary"), r["scenario"])
+        if weeks is not None:
+            w, w_lo, w_hi = weeks
+            lo_w, hi_w = (w_lo, w_hi) if w >= 0 else (-w_hi, -w_lo)
+            text += (
+                f" Children lose about {count(abs(w))} {'fewer' if w >= 0 else 'more'} pupil-weeks of school "
+                f"education a year, home education and missing education included (range {count(lo_w)} to "
+                f"{count(hi_w)})."
+            )
         if r["cost_estimated"]:
             text += f" It costs about {money(r['cost_gbp_per_year'])} a year"
+            lo_c, hi_c = r.get("cost_gbp_lo", math.nan), r.get("cost_gbp_hi", math.nan)
+            if math.isfinite(lo_c) and math.isfinite(hi_c) and money(lo_c) != money(hi_c):
+                text += f" ({money(lo_c)} to {money(hi_c)})"
             if math.isfinite(r["gbp_per_exit_averted"]) and n > 0:
                 text += f", {money(r['gbp_per_exit_averted'])} for each child kept on a roll"
+                lo_e, hi_e = r.get("gbp_per_exit_lo", math.nan), r.get("gbp_per_exit_hi", math.nan)
+                if math.isfinite(lo_e) and math.isfinite(hi_e):
+                    text += f" ({money(lo_e)} to {money(hi_e)})"
             text += "."
         if assumptions is not None and len(assumptions):
             a = assumptions[(assumptions["scenario"] == r["scenario"]) & (assumptions["metric"] == EXIT_METRIC)]
@@ -91,8 +109,35 @@ def summary(tables: dict[str, pd.DataFrame], manifest: dict) -> str:
         "<div class='key'><h2>In plain words</h2><ul>" + "".join(items) + "</ul>"
         "<p class='src'>'Stay on a school roll' is net: children who would have left and did not, less "
         "children who left only because of the policy. A range is the model's 90% interval over its "
-        "paired runs; read the caveats below before quoting a number.</p></div>"
+        f"paired runs. {_what_varies(manifest)} Read the caveats below before quoting a number.</p></div>"
     )
+
+
+def _what_varies(manifest: dict) -> str:
+    """What the ranges include, from the manifest: chance, a posterior's draws, drawn assumptions."""
+    posterior = any(s.get("posterior") for s in manifest.get("scenarios", []))
+    drawn = sorted({n for s in manifest.get("scenarios", []) for n in s.get("assumptions", [])})
+    parts = ["chance (the model's own randomness)"]
+    if posterior:
+        parts.append("the calibrated posterior's parameter sets")
+    if drawn:
+        parts.append(f"{len(drawn)} assumed parameters drawn from their ranges")
+    text = "The ranges include " + " and ".join(parts) + "."
+    if not posterior:
+        text += " No calibrated posterior is used: the parameters are the registry's hand-set defaults."
+    return text
+
+
+def _weeks_regained(av: pd.DataFrame | None, scenario: str) -> tuple[float, float, float] | None:
+    """Pupil-weeks of education regained a year (all weeks lost) and its 90% interval, if the table has it."""
+    from simulation.analysis.counts import ALL_WEEKS_LOST
+
+    if av is None or not len(av):
+        return None
+    w = av[(av["scenario"] == scenario) & (av["measure"] == "pupil_weeks_regained") & (av["route"] == ALL_WEEKS_LOST)]
+    if not len(w) or not math.isfinite(w["mean"].iloc[0]):
+        return None
+    return float(w["mean"].iloc[0]), float(w["lo"].iloc[0]), float(w["hi"].iloc[0])
 
 
 def parameter_counts() -> dict[str, int]:
@@ -128,20 +173,14 @@ def caveats(tables: dict, manifest: dict) -> str:
             f"{html.escape(', '.join(sorted(p[:12] for p in posterior)))})."
         )
     else:
+        tuned = sum("hand-tuned" in p.source.lower() for p in PARAMS.values())
         calibrated = (
-            "No calibrated posterior is used: every parameter is at its hand-set default, hand-tuned at full "
-            "scale so that the baseline lands near published England figures; no formal fit stands behind them."
+            f"No scenario compared here names a calibrated posterior, so every parameter is at its hand-set default "
+            f"(the registry's); {tuned} of them are marked hand-tuned at full scale so that the baseline lands near "
+            "published England figures. No formal fit stands behind them, and the intervals carry no parameter "
+            "uncertainty from one."
         )
-    ivs = {}
-    for s in manifest["scenarios"]:
-        for iv in s.get("interventions_described", []):
-            ivs[iv["title"]] = iv["source"]
-    lever_items = "".join(
-        f"<li>{html.escape(t)}: {html.escape(src)}"
-        + (" <b>(assumed)</b>" if "assumption" in src.lower() or "unconfirmed" in src.lower() else "")
-        + "</li>"
-        for t, src in ivs.items()
-    )
+    lever_items = "".join(_intervention_caveat(kind, where) for kind, where in _interventions(manifest).items())
     drawn = sorted({n for s in manifest["scenarios"] for n in s.get("assumptions", [])})
     if drawn:
         uncertainty = (
@@ -164,8 +203,11 @@ def caveats(tables: dict, manifest: dict) -> str:
 published figure with an assumed part.
 <details><summary>Which parameters</summary>{", ".join(f"<code>{n}</code>" for n in assumed)}</details></li>
 <li><b>Calibration.</b> {calibrated} This comparison's baseline against the published targets: {html.escape(fit)}.</li>
-<li><b>Interventions and the evidence for their effect sizes.</b><ul>{lever_items or "<li>none</li>"}</ul>
-An effect marked assumed is "what if the effect were this size", not a forecast.</li>
+<li><b>Interventions and what their effects rest on.</b> For each lever compared: the parameters it sets, the
+evidence for its size, and the uncertain parameters of the mechanism it acts through (from the registry). A lever
+whose mechanism rests on assumptions gives "what if children responded this way", not a forecast; in a package the
+model cannot say which lever drives the result (compare the single-lever files in <code>scenarios/</code>).
+<ul>{lever_items or "<li>none: no scenario here changes a policy</li>"}</ul></li>
 <li><b>Uncertainty.</b> {uncertainty}</li>
 <li><b>Scale.</b> Runs simulate a fraction {scale:g} of the authority's pupils; each simulated child stands for
 {1 / scale:g} children. Small groups (looked-after children, some needs) rest on few simulated children.</li>
@@ -173,6 +215,50 @@ An effect marked assumed is "what if the effect were this size", not a forecast.
 significant figures; not budgets, and they count no savings elsewhere (fewer tribunals, remedies, parents out of
 work).</li>
 </ul></div>"""
+
+
+def _interventions(manifest: dict) -> dict[str, list[str]]:
+    """Intervention type -> the titles of the compared scenarios that use it, in manifest order."""
+    out: dict[str, list[str]] = {}
+    for s in manifest["scenarios"]:
+        for iv in s.get("interventions_described", []):
+            out.setdefault(iv["type"], [])
+            if s["name"] not in out[iv["type"]]:
+                out[iv["type"]].append(s["name"])
+    return {k: [title(n, manifest) for n in v] for k, v in out.items()}
+
+
+def _assumed(source: str) -> bool:
+    text = source.lower()
+    return "assumption" in text or "unconfirmed" in text
+
+
+def _intervention_caveat(kind: str, where: list[str]) -> str:
+    """One lever's caveat, from the registry: what it sets, its evidence, what its effect rests on."""
+    from simulation.model.params import PARAMS
+    from simulation.policy.registry import REGISTRY
+
+    cls = REGISTRY.get(kind)
+    if cls is None:  # a type this version no longer has: say so rather than guess
+        return f"<li><code>{html.escape(kind)}</code>: not in this version's registry.</li>"
+    sets = [
+        f"<code>{html.escape(p)}</code>" + (" (assumption)" if p in PARAMS and _assumed(PARAMS[p].source) else "")
+        for p in cls.levers
+    ]
+    through = [p for p in getattr(cls, "acts_through", ()) if p in PARAMS]
+    assumed = [p for p in through if PARAMS[p].source.lower().startswith("assumption")]
+    rests = (
+        f" Its effect on children runs through {len(through)} uncertain parameters, {len(assumed)} of them "
+        f"assumptions: {', '.join(f'<code>{html.escape(p)}</code>' for p in through)}."
+        if through
+        else " The registry names no uncertain parameter its effect runs through."
+    )
+    flag = " <b>(effect rests on assumptions)</b>" if assumed or _assumed(cls.source) else ""
+    sets_text = f" Sets {', '.join(sets)}." if sets else " A programme (acts each week; sets no registry parameter)."
+    return (
+        f"<li><b>{html.escape(cls.title)}</b>{flag} (in {html.escape(', '.join(where))}).{sets_text} Evidence for its "
+        f"size: {html.escape(cls.source)}.{rests}</li>"
+    )
 
 
 def glossary() -> str:
@@ -189,8 +275,19 @@ under the policy is new; one who left in both by a different route is displaced.
 is exactly the paired difference of <code>{EXIT_METRIC}</code> times the population.</li>
 <li><b>Intervals</b>: "5-95%" is the range over replicates; a paired difference carries the 90% t-interval of its
 mean; the unpaired interval is what the same runs would give without common random numbers.</li>
-<li><b>Equality</b>: a child's group (SEN, need, free school meals, child in need or looked after) is read at exit;
-risk is children leaving a year per 1,000 children of the group.</li>
+<li><b>Equality</b>: a child's group (SEN, need, free school meals, child in need or looked after) is read at
+their first move off a roll in the year; risk is children of the group leaving a year per 1,000 children of the
+group, so the risk of "All children" is <code>{EXIT_METRIC}</code>.</li>
+<li><b>Replicate</b>: one run of a scenario on one seed. <b>Paired difference</b>: a policy run minus the
+baseline run of the same replicate (same children, same random numbers: <b>common random numbers</b>), averaged
+over replicates; its <b>90% interval</b> (the "range" in the summary) is where the mean effect lies, given the
+model's own chance, 9 times in 10.</li>
+<li><b>Children kept on a school roll</b>: net averted, the summary's headline. <b>Risk ratio</b>: a group's risk
+of leaving under the policy over its risk in the baseline (below 1: fewer leave).</li>
+<li><b>Recorded and true routes</b>: the reason the statistics record for a child leaving (a push by a school
+is recorded as elective home education) and the reason the model knows. <b>Off-rolling</b>: a school pushing a
+child off its roll; a <b>hidden truth</b>, never in published statistics.</li>
 <li><b>EHE</b> elective home education; <b>CME</b> children missing education; <b>AP</b> alternative provision;
 <b>Section 19</b> the LA's duty to arrange education for a child out of school; <b>EHCP</b> education, health
-and care plan.</li></ul>"""
+and care plan; <b>SEN support</b> special educational needs support without a plan; <b>FSM</b> free school
+meals; <b>per 1,000 children</b> of the authority's 5-16 population (all children, on a roll or not).</li></ul>"""

@@ -75,9 +75,11 @@ def test_compare_prints_the_headline_and_crn(tmp_path, capsys):
     assert "difference (90% CI)" in text and "children_leaving_per_1000" in text
     # the CRN line: how much narrower the paired interval is (or that it has zero width)
     assert re.search(r"paired interval [\d.]+x narrower|zero-width paired interval", text)
-    # the cost line; a cost per exit averted only where the net exits averted are positive
+    # the cost line, rounded with its interval; a cost per child kept on a roll only where the net is positive
     cost = re.search(
-        r"mentors_and_funding: (-?[\d.,]+) \(.*\); GBP [\d,]+ a year(; GBP [\d,]+ per exit averted)?", text
+        r"mentors_and_funding: (-?[\d.,]+) \(.*?\); GBP [\d.,]+(?: \w+)? a year \(GBP .*? to GBP .*?\)"
+        r"(; GBP [\d.,]+(?: \w+)? per child kept on a roll \(GBP .*? to GBP .*?\))?",
+        text,
     )
     assert cost, text
     assert (cost.group(2) is not None) == (float(cost.group(1).replace(",", "")) > 0)

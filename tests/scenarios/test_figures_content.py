@@ -127,3 +127,80 @@ def test_figures_refuse_tables_without_their_columns(out):
         plots.plot_fan(pd.DataFrame({"scenario": ["a"]}), "exits_per_1000", out / "bad")
     with pytest.raises(ValueError, match="no rows"):
         comparison_plots.plot_ehcp_waits(pd.DataFrame(columns=["scenario", "wait_weeks", "plans"]), out / "bad")
+
+
+def test_paired_effect_by_year_beside_published_figures(comparison, out):
+    """The report's replacement for overlapping fans: the baseline with published figures (left) and
+    each policy's paired difference by year and over all years with its 90% interval (right)."""
+    from simulation.analysis.targets import published_points
+
+    years = comparison["years"]
+    metric = "ehe_census_pct"
+    published = published_points(metric, years["academic_year"].unique())
+    assert len(published), "the fixture's years have published home-education figures"
+    paths = plots.plot_paired_effect(years, metric, out / "effect", "baseline", published=published)
+    data = _files_exist(paths)
+    left, right = paths["figure"].axes
+    assert "%" in left.get_ylabel() and "Change against the baseline" in right.get_ylabel()
+    assert len(left.containers) == 1  # the published figures, with their ranges
+    assert [t.get_text() for t in right.get_xticklabels()][-1] == "All years"
+    assert len(right.containers) == 2  # one all-years interval per policy
+    # By year: the mean of the replicate-by-replicate differences; over all years: the metrics table's.
+    b = years[years["scenario"] == "baseline"].set_index(["replicate", "academic_year"])[metric]
+    m = comparison["metrics"].set_index(["scenario", "metric"])
+    for scen in ("support", "consent"):
+        d = data[data["scenario"] == scen].set_index("academic_year")
+        s = years[years["scenario"] == scen].set_index(["replicate", "academic_year"])[metric]
+        by_year = (s - b).groupby(level="academic_year").mean()
+        for y, v in by_year.items():
+            assert d.loc[str(y), "diff"] == pytest.approx(v)
+        assert d.loc["all years", "diff"] == pytest.approx(m.loc[(scen, metric), "diff"])
+        assert d.loc["all years", "diff_lo"] == pytest.approx(m.loc[(scen, metric), "diff_lo"])
+        assert (d["diff_lo"] <= d["diff"] + 1e-12).all() and (d["diff"] <= d["diff_hi"] + 1e-12).all()
+    assert set(data[data["scenario"] == "published"]["value"]) == set(published["value"])
+
+
+def test_out_of_school_small_multiples_with_published_census(comparison, out):
+    import matplotlib
+
+    paths = plots.plot_out_of_school(comparison["weeks"], out / "oos")
+    _files_exist(paths)
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text in the SVG
+        svg = plots.plot_out_of_school(comparison["weeks"], out / "oos_text")["svg"].read_text()
+    for label, _ in plots.OUT_OF_SCHOOL.values():  # one panel per status, each titled
+        assert label in svg, label
+    assert "Published, England" in svg
+    data = plots.published_stocks(plots.out_of_school_rates(comparison["weeks"]))
+    # the published EHE and CME autumn-census figures for the fixture's years, per 1,000 (10 x %)
+    assert set(data["status"]) == {"ehe", "cme"} and (data["per_1000"] > 0).all()
+
+
+def test_exit_routes_and_waits_carry_intervals(comparison, out):
+    routes = comparison_plots.exit_route_data(comparison["exit_routes"])
+    ok = routes.dropna(subset=["total_lo"])
+    assert len(ok) and ((ok["total_lo"] <= ok["total_per_year"]) & (ok["total_per_year"] <= ok["total_hi"])).all()
+    from simulation.analysis.targets import published_points
+
+    paths = comparison_plots.plot_ehcp_waits(
+        comparison["ehcp_waits"], out / "waits_pub", published=published_points("ehcp_timely_pct")
+    )
+    data = _files_exist(paths)
+    _, right = paths["figure"].axes
+    first = data.drop_duplicates("scenario")
+    assert (
+        (first["within_20_lo"] <= first["within_20_weeks_pct"])
+        & (first["within_20_weeks_pct"] <= first["within_20_hi"])
+    ).all()
+    assert any(np.allclose(line.get_xdata(), 50.3) for line in right.get_lines())  # the published share
+    assert len(right.containers) == 3  # one interval per scenario
+
+
+def test_scenario_titles_for_people():
+    t = comparison_plots.scenario_title
+    assert (
+        t("childrens_commissioner", "scenarios/package_childrens_commissioner.toml")
+        == "Children's Commissioner package"
+    )
+    assert t("send_reform", "scenarios/package_send_reform.toml") == "SEND reform package"
+    assert t("baseline") == "Baseline" and t("ehcp_assessment_capacity") == "EHCP assessment capacity"
+    assert t("anything", title="A given title") == "A given title"

@@ -74,3 +74,40 @@ def test_money_and_titles_for_people():
     assert report_text.money(157_934) == "GBP 160 thousand"
     assert report_text.money(950) == "GBP 950"
     assert report_text.count(1021.0) == "1,000" and report_text.count(-98.8) == "-99" and report_text.count(7.4) == "7"
+
+
+def _manifest(types: list[str], posterior: bool = False) -> dict:
+    from simulation.policy.registry import REGISTRY
+
+    policy = {
+        "name": "policy",
+        "scale": 0.5,
+        "interventions_described": [{**REGISTRY[t].describe(), "settings": {}} for t in types],
+    }
+    base = {"name": "baseline", "scale": 0.5}
+    if posterior:
+        base["posterior"] = policy["posterior"] = {"sha256": "ab" * 32, "particle": None}
+    return {"baseline": "baseline", "scenarios": [base, policy]}
+
+
+def test_the_caveats_are_built_from_the_registry_the_manifest_and_the_levers():
+    from simulation.policy.registry import REGISTRY
+
+    years = pd.DataFrame({"scenario": ["baseline"], "academic_year": [2023], "ehe_census_pct": [1.2]})
+    types = ["support_first_attendance", "penalty_notice_tightening"]  # the levers issue 20 found missing
+    page = report_text.caveats({"years": years}, _manifest(types))
+    c = report_text.parameter_counts()
+    assert (
+        f"{c['assumption']} of the model's {c['parameters']} parameters ({c['uncertain']} uncertain,\n"
+        f"{c['levers']} policy levers)" in page
+    )
+    for t in types:
+        cls = REGISTRY[t]
+        assert cls.title in page
+        for p in cls.acts_through:  # what the lever's effect rests on, from the registry
+            assert f"<code>{p}</code>" in page, (t, p)
+    assert "No scenario compared here names a calibrated posterior" in page
+    assert "chance only" in page  # nothing drawn: the intervals are chance
+    with_posterior = report_text.caveats({"years": years}, _manifest(types, posterior=True))
+    assert "calibrated posterior (sha256 abababababab)" in with_posterior
+    assert "No scenario compared here" not in with_posterior
