@@ -35,7 +35,7 @@ $(APP_STAMP): $(STAMP) pyproject.toml
 
 test-app: $(APP_STAMP)
 	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(BIN)/python -m pytest tests/app -m "app or not slow"
+	SCHOOL_EXIT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/app -m "app or not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

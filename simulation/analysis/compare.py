@@ -125,24 +125,11 @@ def load_all(paths: Sequence[str | Path]) -> list[Scenario]:
 
 
 def validate_file(path: str | Path) -> Scenario:
-    """:func:`load_scenario` plus the checks it leaves to callers: a missing ``extends`` target named
-    by key, and interventions that set any shared lever in overlapping years."""
-    import tomllib
-
+    """:func:`load_scenario` plus the check it leaves to callers: interventions that set any shared
+    lever in overlapping years."""
     from simulation.policy.registry import find_conflict
 
     path = Path(path)
-    if path.is_file():
-        try:
-            raw = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError:
-            raw = {}
-        parent = raw.get("extends")
-        if isinstance(parent, str) and not (path.parent / parent).is_file():
-            raise ScenarioError(
-                f"{path}: extends = {parent!r}: no such file {path.parent / parent} "
-                f"(allowed: a scenario file, relative to {path.parent})"
-            )
     scenario = load_scenario(path)
     problem = find_conflict(scenario.interventions)
     if problem:

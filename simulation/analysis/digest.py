@@ -19,7 +19,7 @@ from simulation.model.state import Kind, Reason
 from simulation.policy.scenario import Scenario
 from simulation.research.runner import run
 
-from .counts import EXIT_FROM, EXIT_TO, add_counts, group_population, is_exit, leavers, pupil_weeks_lost
+from .counts import add_counts, group_population, is_exit, leavers, pupil_weeks_lost
 
 TRUE_ROUTES = {
     Reason.GENUINE_EHE: "Home education: genuine choice",
@@ -54,7 +54,6 @@ GROUPS: dict[str, Callable[[dict], np.ndarray]] = {
     "Child in need or looked after": lambda c: c["social_care"].astype(bool),
 }
 EVERYONE = "All children"
-_EXIT_FROM, _EXIT_TO = EXIT_FROM, EXIT_TO  # the names the app reads
 
 
 @dataclass

@@ -46,7 +46,6 @@ CASES = {  # name: (file text, words the one-line message must hold); each file 
     ),
     "deep_extends": ('extends = "middle.toml"\n', ["extends", "middle.toml", "one level"]),
     "missing_extends": ('extends = "nowhere.toml"\n', ["extends", "'nowhere.toml'", "no such file", "allowed"]),
-    # compare's own pre-check (analysis.compare.validate_file) says "no such file" here; `run` says "is a directory"
     "extends_a_directory": ('extends = "sub"\n', ["extends", "'sub'", "allowed"]),
     "no_start_year": (
         'extends = "base.toml"\n[[interventions]]\ntype = "support_funding"\n',
