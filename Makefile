@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask,calibrate]"
 	$(BIN)/python -m compileall -q simulation  # as pip does for installed packages (editable ones are not)
 	touch $(STAMP)
 
@@ -30,7 +30,7 @@ test-slow: $(STAMP)
 # The live app in a real browser: Debian's chromium (installed here if missing; CI runs as root on a
 # clean machine) driven by Playwright from the [app] extra. Runs tests/app, the page tests included.
 $(APP_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask,app]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask,calibrate,app]"
 	touch $(APP_STAMP)
 
 test-app: $(APP_STAMP)

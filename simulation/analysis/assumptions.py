@@ -6,7 +6,9 @@ seeds (replicates 2k and 2k + 1 take draw k: :func:`simulation.policy.scenario.a
 The paired effect of a replicate then varies for two reasons: the assumptions of its draw, and
 chance. The two seeds of one draw differ by chance alone, so half the mean squared difference
 within draws estimates the chance variance; what the total variance has beyond it is the
-assumptions' share (a one-way random-effects split).
+assumptions' share (a one-way random-effects split). With a posterior the two seeds of a draw also
+share a draw of the fitted parameters, so this split counts calibration as assumptions; the
+``sources`` table (:mod:`simulation.analysis.sources`) tells the three apart.
 """
 
 from __future__ import annotations

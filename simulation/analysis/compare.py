@@ -140,6 +140,13 @@ def validate_file(path: str | Path) -> Scenario:
 # --- one run --------------------------------------------------------------------------------------
 
 
+def _cluster(scenario: Scenario) -> int:
+    """Replicates that share a fitted-parameter draw (1 without a posterior): see Scenario.posterior_draw."""
+    from simulation.policy.scenario import CALIBRATION_SEEDS_PER_DRAW
+
+    return CALIBRATION_SEEDS_PER_DRAW if scenario.posterior and scenario.particle is None else 1
+
+
 def compare(
     baseline: str | Path | Scenario,
     others: Sequence[str | Path | Scenario],
@@ -223,7 +230,7 @@ def tabulate(digests: list[RunDigest], scenarios: list[Scenario]) -> dict[str, p
     costs = pd.concat([d.costs.assign(scenario=d.scenario, replicate=d.replicate) for d in digests], ignore_index=True)
     costs = costs.astype({"academic_year": int, "cost_gbp": float, "units": float, "cost_estimated": bool})
     tables = {
-        "metrics": metric_table(summary, names[0]),
+        "metrics": metric_table(summary, names[0], cluster=_cluster(scenarios[0])),
         "summary": summary,
         "years": years,
         "weeks": pd.concat([d.weeks for d in digests], ignore_index=True),
@@ -241,7 +248,7 @@ def tabulate(digests: list[RunDigest], scenarios: list[Scenario]) -> dict[str, p
         tables["displacement_summary"] = _displacement_summary(disp, scenarios[0].replicates, n_years)
         tables["equality"] = eq
         tables["equality_summary"] = equality_summary(eq)
-        tables["cost_summary"] = cost_summary(costs, averted_df, names[1:])
+        tables["cost_summary"] = cost_summary(costs, averted_df, names[1:], cluster=_cluster(scenarios[0]))
     if any(d.events is not None for d in digests):
         tables["events"] = pd.concat([d.events for d in digests if d.events is not None], ignore_index=True)
     return tables

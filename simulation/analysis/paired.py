@@ -37,6 +37,26 @@ def t_interval(x: np.ndarray, level: float = 0.9) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def clustered_t_interval(
+    x: np.ndarray, replicates: np.ndarray, size: int, level: float = 0.9
+) -> tuple[float, float, float]:
+    """The mean and ``level`` t-interval over the means of groups of ``size`` replicates
+    (replicates ``r // size`` share a posterior draw, so they are not independent and a plain
+    t-interval over replicates would be too narrow). Incomplete groups are left out."""
+    if size <= 1:
+        return t_interval(x)
+    x, replicates = np.asarray(x, dtype=float), np.asarray(replicates)
+    groups = replicates // size
+    means = [
+        x[groups == g].mean()
+        for g in np.unique(groups)
+        if (groups == g).sum() == size and np.isfinite(x[groups == g]).all()
+    ]
+    if not means:
+        return (math.nan,) * 3
+    return t_interval(np.array(means), level)
+
+
 def welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.9) -> tuple[float, float]:
     """The ``level`` interval of mean(a) - mean(b) treating the samples as independent (Welch)."""
     from scipy import stats
@@ -68,9 +88,13 @@ def bootstrap_ratio(num: np.ndarray, den: np.ndarray, level: float = 0.9) -> tup
     return float(point), float(lo), float(hi)
 
 
-def metric_table(summary: pd.DataFrame, baseline: str, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+def metric_table(
+    summary: pd.DataFrame, baseline: str, metrics: Sequence[str] | None = None, cluster: int = 1
+) -> pd.DataFrame:
     """Per scenario and metric: mean and 5-95% range over replicates, and the paired difference against
-    the baseline with its 90% interval, beside the unpaired (Welch) interval of the same runs."""
+    the baseline with its 90% interval, beside the unpaired (Welch) interval of the same runs.
+    ``cluster``: replicates that share a parameter draw (``r // cluster``); the paired interval is
+    then taken over the draws' means."""
     metrics = [m for m in (metrics or ALL_METRICS) if m in summary.columns]
     base = summary[summary["scenario"] == baseline].set_index("replicate")
     rows = []
@@ -92,7 +116,7 @@ def metric_table(summary: pd.DataFrame, baseline: str, metrics: Sequence[str] | 
             row["baseline_mean"] = np.nanmean(b) if np.isfinite(b).any() else math.nan
             if scen != baseline:
                 d = df.loc[common, metric].to_numpy(float) - b
-                row["diff"], row["diff_lo"], row["diff_hi"] = t_interval(d)
+                row["diff"], row["diff_lo"], row["diff_hi"] = clustered_t_interval(d, np.asarray(common), cluster)
                 row["unpaired_lo"], row["unpaired_hi"] = welch_interval(df.loc[common, metric].to_numpy(float), b)
                 both = np.isfinite(d)
                 var_d = np.var(d[both], ddof=1) if both.sum() > 1 else math.nan
@@ -175,9 +199,19 @@ def equality_summary(eq: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cost_summary(costs: pd.DataFrame, averted: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
+def _group_sums(x: np.ndarray, replicates: np.ndarray, size: int) -> np.ndarray:
+    """Sums over complete groups of ``size`` replicates: a bootstrap of a ratio of sums resamples
+    these when replicates share a parameter draw (``size`` 1: the replicates themselves)."""
+    if size <= 1:
+        return np.asarray(x, dtype=float)
+    x, groups = np.asarray(x, dtype=float), np.asarray(replicates) // size
+    return np.array([x[groups == g].sum() for g in np.unique(groups) if (groups == g).sum() == size])
+
+
+def cost_summary(costs: pd.DataFrame, averted: pd.DataFrame, scenarios: list[str], cluster: int = 1) -> pd.DataFrame:
     """Per scenario: yearly cost (mean over replicates and its 90% interval), net children kept on
-    a roll a year (net averted, true view), and the cost per child kept on a roll (bootstrap)."""
+    a roll a year (net averted, true view), and the cost per child kept on a roll (bootstrap).
+    ``cluster``: replicates sharing a parameter draw; intervals are then taken over the draws."""
     net = averted[(averted["measure"] == "net_averted") & (averted["view"] == "true")]
     rows = []
     for scen in scenarios:
@@ -188,8 +222,9 @@ def cost_summary(costs: pd.DataFrame, averted: pd.DataFrame, scenarios: list[str
         per_rep = c.groupby("replicate")["cost_gbp"].sum() / max(c["academic_year"].nunique(), 1)
         per_rep = per_rep.reindex(n.index).fillna(0.0)
         estimated = bool(c["cost_estimated"].any()) if len(c) else False
-        m, lo, hi = t_interval(n.to_numpy())
-        c_mean, c_lo, c_hi = t_interval(per_rep.to_numpy())
+        reps = n.index.to_numpy()
+        m, lo, hi = clustered_t_interval(n.to_numpy(), reps, cluster)
+        c_mean, c_lo, c_hi = clustered_t_interval(per_rep.to_numpy(), reps, cluster)
         row = {
             "scenario": scen,
             "cost_gbp_per_year": c_mean,
@@ -202,7 +237,11 @@ def cost_summary(costs: pd.DataFrame, averted: pd.DataFrame, scenarios: list[str
             "net_averted_lo": lo,
             "net_averted_hi": hi,
         }
-        ratio = bootstrap_ratio(per_rep.to_numpy(), n.to_numpy()) if estimated and m > 0 else (math.nan,) * 3
+        ratio = (
+            bootstrap_ratio(_group_sums(per_rep.to_numpy(), reps, cluster), _group_sums(n.to_numpy(), reps, cluster))
+            if estimated and m > 0
+            else (math.nan,) * 3
+        )
         row["gbp_per_exit_averted"], row["gbp_per_exit_lo"], row["gbp_per_exit_hi"] = ratio
         rows.append(row)
     return pd.DataFrame(rows)

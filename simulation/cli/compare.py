@@ -38,7 +38,8 @@ def add_parser(sub) -> None:
         "-n",
         type=int_at_least(2, 100_000),
         metavar="N",
-        help="paired replicates (default: the baseline's; at least 2 for intervals)",
+        help="paired replicates (default: the baseline's; at least 2 for intervals; a multiple of 4 when the "
+        "scenarios have a posterior, so chance, calibration and assumptions can be told apart)",
     )
     cmp.add_argument(
         "--workers", "-j", type=int_at_least(1), metavar="N", help="worker processes (default: number of cores)"
@@ -115,6 +116,7 @@ def _run_compare(args) -> int:
     drawn: tuple[str, ...] = ()
     if args.assumptions:
         scenarios, drawn = _with_assumptions(scenarios)
+    posterior = _check_posterior_replicates(scenarios)
     this_job = job("compare", scenarios=[s.name for s in scenarios])
     check_out(out, this_job, force=args.force)
     n = len(scenarios) * scenarios[0].replicates
@@ -137,6 +139,11 @@ def _run_compare(args) -> int:
         from simulation.model.metrics import HEADLINE
 
         comparison.tables["assumptions"] = assumption_table(comparison["summary"], comparison.baseline, HEADLINE, drawn)
+    if posterior:
+        from simulation.analysis.sources import sources_table
+        from simulation.model.metrics import HEADLINE
+
+        comparison.tables["sources"] = sources_table(comparison["summary"], comparison.baseline, HEADLINE)
     claim_out(out, this_job)
     write(comparison, out, ["school-exit", *getattr(args, "argv", [])])
     table = headline_table(comparison["metrics"], comparison.baseline)
@@ -179,6 +186,17 @@ def _run_compare(args) -> int:
         )
         for _, r in a[a["metric"] == EXIT_METRIC].iterrows():
             print("  " + describe(r))
+    if posterior:
+        from simulation.analysis.sources import describe as describe_sources
+        from simulation.model.metrics import EXIT_METRIC
+
+        t = comparison["sources"]
+        print(
+            f"\nWhere the spread comes from ({EXIT_METRIC}, paired effect; chance: the seeds, calibration: the "
+            "fitted parameters' posterior draws, assumptions: the parameters no data narrow):"
+        )
+        for _, r in t[t["metric"] == EXIT_METRIC].iterrows():
+            print("  " + describe_sources(r))
     print(
         f"\n{n} runs in {comparison.wall_seconds:.1f} s on {comparison.workers} worker(s); wrote "
         f"{len(comparison.tables)} tables and manifest.json to {out} (make the figure pack with "
@@ -202,3 +220,21 @@ def _with_assumptions(scenarios):
     if not drawn:
         raise UsageError("--assumptions: none of the compared scenarios has an intervention (nothing to draw)")
     return [s.with_(assumptions=drawn) for s in scenarios], drawn
+
+
+def _check_posterior_replicates(scenarios) -> bool:
+    """Whether the replicates draw from a posterior (then ``compare`` splits each effect's spread into
+    chance, calibration and assumptions), refusing a number of replicates the split cannot use."""
+    from simulation.policy.scenario import ASSUMPTION_SEEDS_PER_DRAW, CALIBRATION_SEEDS_PER_DRAW
+
+    s = scenarios[0]
+    if not s.posterior or s.particle is not None:
+        return False
+    k, n = CALIBRATION_SEEDS_PER_DRAW, s.replicates
+    if n % k:
+        raise UsageError(
+            f"--replicates {n} (allowed: a multiple of {k} with a posterior, here {s.posterior}: each draw of its "
+            f"fitted parameters runs on {k} replicates, {k // ASSUMPTION_SEEDS_PER_DRAW} draws of the assumed ones "
+            f"on {ASSUMPTION_SEEDS_PER_DRAW} seeds each, so chance, calibration and assumptions can be told apart)"
+        )
+    return True

@@ -52,6 +52,19 @@ class Param:
             raise ParameterError(f"{where}: {self.name} = {value!r} must be a whole number")
         return int(value) if self.integer else float(value)  # plain Python numbers from here on
 
+    @property
+    def log_scaled(self) -> bool:
+        """A range spanning a factor of 10 or more: its order of magnitude is what is uncertain."""
+        return self.low > 0 and self.high >= 10 * self.low
+
+    def from_unit(self, u: float) -> float:
+        """The prior's quantile at ``u`` in [0, 1]: uniform on the range, log-uniform where
+        :attr:`log_scaled`. The one prior that calibration and ``compare --assumptions`` share
+        (not rounded: whole-number parameters are rounded where the model takes them)."""
+        if self.log_scaled:
+            return math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        return self.low + u * (self.high - self.low)
+
 
 def _p(name, default, low, high, unit, kind, source, doc, integer=False) -> Param:
     return Param(name, default, low, high, unit, kind, source, doc, integer)

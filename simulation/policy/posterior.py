@@ -1,10 +1,18 @@
-"""A calibrated posterior as scenarios use it: particles and weights read from a CSV, and one
-particle per run drawn from the run's seed.
+"""A calibrated posterior as scenarios use it: particles and weights read from a CSV, each
+parameter's role from an optional sidecar, and the particles a run draws from its replicate.
 
-The draw depends on the seed only (its own SeedSequence, apart from every model stream), so
-replicate ``r`` of a baseline and of an intervention draws the same particle: a paired
-difference is the policy's effect *under that parameter set*, and the spread of the paired
-differences over replicates carries parameter uncertainty as well as noise.
+The draws depend on the scenario's seed and the replicate only (their own SeedSequences, apart from
+every model stream), so replicate ``r`` of a baseline and of an intervention draws the same
+particles: a paired difference is the policy's effect *under that parameter set*, and the spread of
+the paired differences over replicates carries parameter uncertainty as well as noise.
+
+A parameter's role says what its posterior column means. ``fitted``: the data narrowed it, so the
+column is calibration's answer. ``assumed``: the data do not narrow it, so the column is in effect its
+prior, an assumption carried through. The sidecar ``<stem>_roles.csv`` next to the posterior
+(columns ``parameter,role``) names them; without one every column is fitted. The two roles are drawn
+from independent particle streams (:meth:`Posterior.draw_index`), so calibration's and the
+assumptions' shares of an effect's spread can be told apart
+(:func:`simulation.analysis.sources.source_shares`).
 """
 
 from __future__ import annotations
@@ -18,7 +26,11 @@ import numpy as np
 import pandas as pd
 
 RESERVED = ("particle", "weight", "distance")
-_DRAW_KEY = 0x706F7374  # "post": keeps the draw apart from the model's named streams
+ROLES = ("fitted", "assumed")
+_DRAW_KEYS = {  # keep the draws apart from the model's named streams and from each other
+    "fitted": 0x706F7374,  # "post"
+    "assumed": 0x61737375,  # "assu"
+}
 
 
 class PosteriorError(ValueError):
@@ -31,26 +43,80 @@ class Posterior:
     names: tuple[str, ...]
     theta: np.ndarray  # particles x parameters
     weights: np.ndarray  # normalised
-    sha256: str
+    sha256: str  # of the posterior CSV (the roles are in ``assumed``)
+    assumed: tuple[str, ...] = ()  # columns the data do not narrow (the roles sidecar); the rest are fitted
 
-    def draw_index(self, seed: int) -> int:
-        rng = np.random.default_rng(np.random.SeedSequence([int(seed), _DRAW_KEY]))
+    @property
+    def fitted(self) -> tuple[str, ...]:
+        """The columns calibration narrowed: every column the roles sidecar does not call assumed."""
+        return tuple(n for n in self.names if n not in self.assumed)
+
+    def draw_index(self, seed: int, draw: int = 0, role: str = "fitted") -> int:
+        """The particle that draw number ``draw`` of the ``role`` columns takes, by weight: a pure
+        function of (seed, draw, role), the seed being the scenario's base seed."""
+        entropy = [int(seed), int(draw), _DRAW_KEYS[role]]
+        rng = np.random.default_rng(np.random.SeedSequence(entropy))
         return int(rng.choice(len(self.weights), p=self.weights))
 
-    def particle(self, index: int) -> dict[str, float]:
+    def particle(self, index: int, names: tuple[str, ...] | None = None) -> dict[str, float]:
+        """The values of particle ``index``: every column, or only ``names``."""
         from simulation.model.params import PARAMS
 
-        row = self.theta[index]
-        return {n: (round(float(v)) if PARAMS[n].integer else float(v)) for n, v in zip(self.names, row, strict=True)}
+        wanted = self.names if names is None else names
+        row = dict(zip(self.names, self.theta[index], strict=True))
+        return {n: (round(float(row[n])) if PARAMS[n].integer else float(row[n])) for n in wanted}
+
+
+def roles_path(path: str | Path) -> Path:
+    """Where the roles sidecar of posterior ``path`` lives: ``<stem>_roles.csv`` beside it."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_roles.csv")
 
 
 def load_posterior(path: str | Path) -> Posterior:
-    """Read and check a posterior CSV (cached per file content)."""
+    """Read and check a posterior CSV and, when it has one, its roles sidecar (:func:`roles_path`),
+    cached per file content."""
     path = Path(path)
     if not path.is_file():
         raise PosteriorError(f"{path}: posterior file not found")
     data = path.read_bytes()
-    return _parse(str(path), data)
+    sidecar = roles_path(path)
+    if not sidecar.is_file():
+        return _parse(str(path), data)
+    return _with_roles(str(path), data, str(sidecar), sidecar.read_bytes())
+
+
+@cache
+def _with_roles(posterior_path: str, posterior_data: bytes, path: str, data: bytes) -> Posterior:
+    """The posterior with the roles its sidecar file ``path`` gives (``parameter,role``, role fitted
+    or assumed; a parameter it does not name is fitted)."""
+    from dataclasses import replace
+    from io import BytesIO
+
+    post = _parse(posterior_path, posterior_data)
+    try:
+        df = pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False)
+    except ValueError as exc:
+        raise PosteriorError(f"{path}: unreadable CSV ({exc})") from None
+    missing = [c for c in ("parameter", "role") if c not in df.columns]
+    if missing:
+        raise PosteriorError(
+            f"{path}: no {missing[0]!r} column (allowed columns: parameter, role; one row per posterior column)"
+        )
+    assumed, seen = [], set()
+    for name, role in zip(df["parameter"].str.strip(), df["role"].str.strip(), strict=True):
+        if name not in post.names:
+            raise PosteriorError(
+                f"{path}: parameter {name!r} is not a column of {post.path} (allowed: {', '.join(post.names)})"
+            )
+        if name in seen:
+            raise PosteriorError(f"{path}: parameter {name!r} is given a role twice (allowed: one row per parameter)")
+        if role not in ROLES:
+            raise PosteriorError(f"{path}: role of {name!r} = {role!r} (allowed: {' or '.join(ROLES)})")
+        seen.add(name)
+        if role == "assumed":
+            assumed.append(name)
+    return replace(post, assumed=tuple(n for n in post.names if n in assumed))
 
 
 @cache

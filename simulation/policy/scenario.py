@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-import math
 import tomllib
 import zlib
 from dataclasses import dataclass, field
@@ -63,24 +62,40 @@ class Scenario:
     sha256: str = ""  # of the resolved content
 
     def params(self, seed: int | None = None) -> dict[str, float]:
-        """Registry defaults, then the posterior particle this seed draws (if the scenario has a
-        posterior), then the scenario's own ``parameters``: an explicit value always wins."""
+        """Registry defaults, then the posterior particles this seed draws (if the scenario has a
+        posterior), then the assumptions drawn from their ranges (``compare --assumptions``), then the
+        scenario's own ``parameters``: an explicit value always wins."""
         drawn = self.posterior_draw(seed)[1] if self.posterior and seed is not None else {}
         if self.assumptions and seed is not None:  # replicate r runs seed self.seed + r
             drawn.update(assumption_draw(self.assumptions, (seed - self.seed) // ASSUMPTION_SEEDS_PER_DRAW))
         return resolve({**drawn, **self.parameters}, where=self.source or self.name)
 
     def posterior_draw(self, seed: int) -> tuple[int, dict[str, float]]:
-        """The particle index and parameter values run ``seed`` takes from the posterior."""
+        """The particle index and parameter values run ``seed`` (replicate ``seed - self.seed``) takes
+        from the posterior: its fitted columns from calibration draw r // 4 and its assumed ones from
+        assumption draw r // 2, each an index drawn from (self.seed, draw) on its own stream
+        (:meth:`Posterior.draw_index`). The index returned is the fitted columns' particle; a pinned
+        ``particle`` gives every column from that one particle."""
         from .posterior import load_posterior
 
         post = load_posterior(self.posterior)
-        index = self.particle if self.particle is not None else post.draw_index(seed)
-        if not 0 <= index < len(post.weights):
+        where = self.source or self.name
+        if self.particle is not None:
+            if not 0 <= self.particle < len(post.weights):
+                raise ScenarioError(f"{where}: particle = {self.particle} (allowed: 0 to {len(post.weights) - 1})")
+            return self.particle, post.particle(self.particle)
+        replicate = seed - self.seed
+        if replicate < 0:
             raise ScenarioError(
-                f"{self.source or self.name}: particle = {index} (allowed: 0 to {len(post.weights) - 1})"
+                f"{where}: run seed {seed} is below the scenario's seed {self.seed} (allowed: the scenario's seed "
+                "plus a replicate number, 0 or more)"
             )
-        return index, post.particle(index)
+        index = post.draw_index(self.seed, replicate // CALIBRATION_SEEDS_PER_DRAW, "fitted")
+        values = post.particle(index, post.fitted)
+        if post.assumed:
+            other = post.draw_index(self.seed, replicate // ASSUMPTION_SEEDS_PER_DRAW, "assumed")
+            values.update(post.particle(other, post.assumed))
+        return index, values
 
     def with_(self, **changes) -> Scenario:
         """A copy with ``changes``, validated as a scenario file would be."""
@@ -128,7 +143,11 @@ class Scenario:
         """The posterior by content, not path, so a moved checkout keeps its run keys."""
         from .posterior import load_posterior
 
-        return {"sha256": load_posterior(self.posterior).sha256, "particle": self.particle}
+        post = load_posterior(self.posterior)
+        out = {"sha256": post.sha256, "particle": self.particle}
+        if post.assumed:  # the roles change what a run draws, so they are part of what it is
+            out["assumed"] = list(post.assumed)
+        return out
 
 
 def acts_through_of(scenarios) -> tuple[str, ...]:
@@ -148,6 +167,7 @@ def _check_assumptions(names: tuple[str, ...], where: str) -> None:
 
 
 ASSUMPTION_SEEDS_PER_DRAW = 2  # runs that share one draw of the assumptions, so chance can be told apart
+CALIBRATION_SEEDS_PER_DRAW = 2 * ASSUMPTION_SEEDS_PER_DRAW  # 2 assumption draws each, so calibration can be told apart
 
 
 def assumption_draw(names: tuple[str, ...], draw: int) -> dict[str, float]:
@@ -162,11 +182,7 @@ def assumption_draw(names: tuple[str, ...], draw: int) -> dict[str, float]:
     values = {}
     for name in sorted(names):
         par = PARAMS[name]
-        u = np.random.default_rng([draw, zlib.crc32(name.encode())]).random()
-        if par.low > 0 and par.high >= 10 * par.low:
-            value = math.exp(math.log(par.low) + u * (math.log(par.high) - math.log(par.low)))
-        else:
-            value = par.low + u * (par.high - par.low)
+        value = par.from_unit(np.random.default_rng([draw, zlib.crc32(name.encode())]).random())
         values[name] = round(value) if par.integer else value
     return values
 

@@ -25,7 +25,15 @@ from simulation.model.metrics import HEADLINE, HEADLINE_LABELS
 from . import comparison_plots, plots, report_text
 
 REQUIRED = ("metrics", "years", "exit_routes", "ehcp_waits")
-OPTIONAL = ("averted_summary", "displacement_summary", "equality_summary", "cost_summary", "weeks", "assumptions")
+OPTIONAL = (
+    "averted_summary",
+    "displacement_summary",
+    "equality_summary",
+    "cost_summary",
+    "weeks",
+    "assumptions",
+    "sources",
+)
 
 
 class ReportError(ValueError):

@@ -104,12 +104,30 @@ def summary(tables: dict[str, pd.DataFrame], manifest: dict) -> str:
                     f"{a['same_sign_share']:.0%} of {int(a['draws'])} draws; {a['assumption_share']:.0%} of its spread "
                     "comes from those assumptions."
                 )
+        text += _sources_sentence(tables.get("sources"), r["scenario"])
         items.append(f"<li>{text}</li>")
     return (
         "<div class='key'><h2>In plain words</h2><ul>" + "".join(items) + "</ul>"
         "<p class='src'>'Stay on a school roll' is net: children who would have left and did not, less "
         "children who left only because of the policy. A range is the model's 90% interval over its "
         f"paired runs. {_what_varies(manifest)} Read the caveats below before quoting a number.</p></div>"
+    )
+
+
+def _sources_sentence(sources: pd.DataFrame | None, scenario: str) -> str:
+    """Where the spread of a policy's effect comes from, in words, from the sources table (written
+    when the replicates draw from a posterior); empty without one or with too few draws."""
+    if sources is None or not len(sources):
+        return ""
+    row = sources[(sources["scenario"] == scenario) & (sources["metric"] == EXIT_METRIC)]
+    if not len(row) or not math.isfinite(row["chance_share"].iloc[0]):
+        return ""
+    row = row.iloc[0]
+    return (
+        f" Of how much this effect varies from one run to the next, {row['chance_share']:.0%} is chance (the model's "
+        f"own randomness), {row['calibration_share']:.0%} is calibration (the parameters fitted to published data, "
+        f"drawn from the posterior) and {row['assumptions_share']:.0%} is assumptions (parameters the data do not "
+        "narrow, drawn from their ranges)."
     )
 
 
@@ -172,6 +190,13 @@ def caveats(tables: dict, manifest: dict) -> str:
             "Each replicate draws its parameters from a calibrated posterior (sha256 "
             f"{html.escape(', '.join(sorted(p[:12] for p in posterior)))})."
         )
+        marked = sorted({n for s in manifest["scenarios"] for n in (s.get("posterior") or {}).get("assumed", [])})
+        if marked:
+            calibrated += (
+                f" {len(marked)} of its parameters are marked assumed, not fitted: the data do not narrow them "
+                f"({html.escape(', '.join(marked))}), so they are drawn apart from the fitted ones, and the summary "
+                "can say how much of an effect's spread is calibration and how much assumptions."
+            )
     else:
         tuned = sum("hand-tuned" in p.source.lower() for p in PARAMS.values())
         calibrated = (
@@ -182,7 +207,21 @@ def caveats(tables: dict, manifest: dict) -> str:
         )
     lever_items = "".join(_intervention_caveat(kind, where) for kind, where in _interventions(manifest).items())
     drawn = sorted({n for s in manifest["scenarios"] for n in s.get("assumptions", [])})
-    if drawn:
+    if posterior:
+        varies = (
+            f"chance, the posterior's parameter sets and the {len(drawn)} uncertain parameters the compared "
+            f"interventions act through, drawn from their ranges ({html.escape(', '.join(drawn))})"
+            if drawn
+            else "chance and the posterior's parameter sets"
+        )
+        uncertainty = (
+            f"Intervals include {varies}; uncertain parameters the posterior "
+            "does not hold stay at their defaults. Four replicates share a draw of the fitted parameters and two a "
+            "draw of the assumed ones, so replicates are not independent: an interval over replicates that treats "
+            "them as independent is too narrow when calibration or assumptions give much of the spread (the "
+            "summary says how much each gives)."
+        )
+    elif drawn:
         uncertainty = (
             f"Intervals include chance and the {len(drawn)} uncertain parameters the compared interventions act "
             f"through, drawn from their ranges ({html.escape(', '.join(drawn))}); the other "

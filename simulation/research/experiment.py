@@ -235,7 +235,7 @@ def load_experiment(
     return exp
 
 
-# --- pieces shared with calibration files (simulation.calibration_config) --------------------
+# --- pieces shared with other job files --------------------------------------------------------
 
 
 def bounds_table(value, path: Path, error: type[ValueError]) -> dict[str, tuple[float, float]]:
@@ -292,7 +292,6 @@ def model_scenario(path: Path, model: dict, error: type[ValueError]):
 # into subpackages now live, so that those files still load.
 MOVED_MODULES = {
     "simulation.sensitivity": "simulation.research.sensitivity",
-    "simulation.calibration": "simulation.research.calibration",
 }
 
 

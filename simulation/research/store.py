@@ -146,15 +146,32 @@ def package_version() -> str:
         return "unknown"
 
 
+# The files a run's result depends on: the model, the scenario layer, the data, and the modules
+# that turn a run into the values a job stores. Reports, plots, the CLI and the samplers are left
+# out, so that editing them does not make a resumed job redo finished runs.
+RUN_CODE = (
+    "model",
+    "policy",
+    "data",
+    "research/runner.py",
+    "research/sensitivity.py",
+    "research/npe_runs.py",
+)
+
+
 @functools.cache
 def code_sha256() -> str:
-    """A hash of the package's source and data files, as they are on disk now.
+    """A hash of the source and data files that determine a run (:data:`RUN_CODE`), as on disk now.
 
     It is part of every run's key, so a resumed job never reuses a run that other code produced:
     the version number does not change when the model does (and a checkout may be uncommitted)."""
-    root = Path(__file__).resolve().parents[1]  # the whole simulation package
+    root = Path(__file__).resolve().parents[1]  # the simulation package
+    files = []
+    for part in RUN_CODE:
+        path = root / part
+        files += [p for p in path.rglob("*") if p.suffix in (".py", ".csv")] if path.is_dir() else [path]
     digest = hashlib.sha256()
-    for path in sorted([*root.rglob("*.py"), *(root / "data").glob("*")]):
+    for path in sorted(set(files)):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

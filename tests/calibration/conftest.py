@@ -1,4 +1,4 @@
-"""Helpers for the calibration tests: the toy problem's files, copied and edited per test."""
+"""Helpers for the calibration tests: the small calibration file, copied and edited per test."""
 
 from __future__ import annotations
 
@@ -7,25 +7,27 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 
 
 @pytest.fixture
-def toy_config(tmp_path: Path):
-    """Write the toy calibration file (with ``changes`` to its top-level keys) beside its targets."""
+def small_config(tmp_path: Path):
+    """Write ``npe_small.toml`` with ``changes`` to its top-level keys into tmp_path, its paths
+    still pointing at the repository's targets and scenario."""
 
-    def write(name: str = "toy.toml", **changes) -> Path:
-        text = (HERE / "toy.toml").read_text()
+    def write(name: str = "cal.toml", **changes) -> Path:
         lines = []
-        for line in text.splitlines():
+        for line in (HERE / "npe_small.toml").read_text().splitlines():
             key = line.split("=")[0].strip()
             if key in changes:
-                value = changes.pop(key)
-                line = f"{key} = {value}"
+                line = f"{key} = {changes.pop(key)}"
+            elif key in ("targets", "scenario"):
+                line = (
+                    f'{key} = "{(ROOT / "calibration" / (key + (".csv" if key == "targets" else ".toml"))).as_posix()}"'
+                )
             lines.append(line)
-        extra = [f"{k} = {v}" for k, v in changes.items()]
         path = tmp_path / name
-        path.write_text("\n".join(extra + lines) + "\n")
-        (tmp_path / "toy_targets.csv").write_text((HERE / "toy_targets.csv").read_text())
+        path.write_text("\n".join([f"{k} = {v}" for k, v in changes.items()] + lines) + "\n")
         return path
 
     return write

@@ -93,7 +93,7 @@ def test_other_commands_are_refused_an_out_a_run_wrote(scenarios, tmp_path, caps
     for args in (
         ["compare", str(base), str(ROOT / "scenarios" / "support_funding.toml")],
         ["sweep", str(ROOT / "experiments" / "ishigami.toml")],
-        ["calibrate", str(ROOT / "tests" / "calibration" / "toy.toml")],
+        ["calibrate", str(ROOT / "tests" / "calibration" / "npe_small.toml")],
     ):
         assert main([*args, "--out", str(out)]) == 2, args
         line = _one_line(capsys)

@@ -129,9 +129,7 @@ def test_model_phases_know_nothing_of_mesa(module):
 def test_function_paths_written_before_the_split_still_resolve():
     """Experiment and calibration files name functions by module path; files written against the
     flat package keep loading."""
-    from simulation.research.calibration import gaussian_toy
     from simulation.research.experiment import resolve_function
     from simulation.research.sensitivity import ishigami
 
     assert resolve_function("simulation.sensitivity:ishigami") is ishigami
-    assert resolve_function("simulation.calibration:gaussian_toy") is gaussian_toy
