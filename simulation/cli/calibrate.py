@@ -77,8 +77,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     fitted, held = fit[fit["role"] == "fit"], fit[fit["role"] != "fit"]
     cov = tables["coverage"]
     print(
-        f"{manifest['design_runs']} design runs; {len(manifest['fitted'])} of {len(cal.names)} parameters narrowed "
-        f"by the data (the rest stay at their priors); posterior: {len(tables['posterior'])} draws, effective "
+        f"{manifest['design_runs']} design runs; {len(manifest['fitted'])} of {len(cal.names)} parameters fitted "
+        f"(the rest move no fitted figure enough and stay at their priors); posterior: {len(tables['posterior'])} "
+        "draws, effective "
         f"sample size at least {manifest['ess_min']:.0f}.\n"
         f"fit at scale {cal.predictive_scale:g}: {int(fitted['in_range'].sum())} of {len(fitted)} fitted figures in "
         f"range under the posterior-predictive median; validation: {int(held['in_range'].sum())} of {len(held)}.\n"
