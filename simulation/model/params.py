@@ -65,6 +65,13 @@ class Param:
             return math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
         return self.low + u * (self.high - self.low)
 
+    def to_unit(self, value):
+        """The inverse of :meth:`from_unit`: where ``value`` (a number or an array) sits in the prior, 0 to 1."""
+        value = np.asarray(value, dtype=float)
+        if self.log_scaled:
+            return (np.log(value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        return (value - self.low) / (self.high - self.low)
+
 
 def _p(name, default, low, high, unit, kind, source, doc, integer=False) -> Param:
     return Param(name, default, low, high, unit, kind, source, doc, integer)

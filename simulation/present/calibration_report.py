@@ -139,8 +139,10 @@ def plot_marginals(summary: pd.DataFrame, path_stem: Path) -> dict:
     data = summary[summary["role"] == "fitted"].sort_values("width_ratio").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(data) + 1.6))
     y = np.arange(len(data))[::-1]
-    lo = np.array([_quantile(r, r.p5) for r in data.itertuples(index=False)])
-    hi = np.array([_quantile(r, r.p95) for r in data.itertuples(index=False)])
+    from simulation.model.params import PARAMS
+
+    lo = np.array([PARAMS[r.parameter].to_unit(r.p5) for r in data.itertuples(index=False)])
+    hi = np.array([PARAMS[r.parameter].to_unit(r.p95) for r in data.itertuples(index=False)])
     ax.hlines(y, lo, hi, color=FITTED, lw=3, label="posterior 90% interval")
     ax.plot(data["median_u"], y, "o", color="black", ms=4, label="posterior median")
     ax.set_yticks(y, [f"{r.parameter} ({_n(r.p5)} to {_n(r.p95)})" for r in data.itertuples(index=False)], fontsize=8)
@@ -149,12 +151,6 @@ def plot_marginals(summary: pd.DataFrame, path_stem: Path) -> dict:
     ax.set_title(f"The {len(data)} parameters the data narrow, against their priors")
     ax.legend(fontsize=9, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=2)
     return _finish(fig, [ax], path_stem, data)
-
-
-def _quantile(r, value: float) -> float:
-    if r.prior == "log-uniform":
-        return float((np.log(value) - np.log(r.prior_low)) / (np.log(r.prior_high) - np.log(r.prior_low)))
-    return float((value - r.prior_low) / (r.prior_high - r.prior_low))
 
 
 def plot_offset(offset: pd.DataFrame, summaries: pd.DataFrame, path_stem: Path) -> dict:

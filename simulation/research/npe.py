@@ -42,11 +42,7 @@ def to_unit(names, theta: np.ndarray) -> np.ndarray:
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     u = np.empty_like(theta)
     for j, name in enumerate(names):
-        p = PARAMS[name]
-        if p.log_scaled:
-            u[:, j] = (np.log(theta[:, j]) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
-        else:
-            u[:, j] = (theta[:, j] - p.low) / (p.high - p.low)
+        u[:, j] = PARAMS[name].to_unit(theta[:, j])
     return np.clip(u, EPS, 1 - EPS)
 
 

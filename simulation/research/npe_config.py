@@ -89,7 +89,7 @@ class Calibration:
 
     def identity(self) -> dict:
         """What determines the posterior: a resumed job must have the same."""
-        from .npe_runs import model_identity
+        from .runner import model_identity
 
         return {
             "method": "npe",

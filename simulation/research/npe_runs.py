@@ -63,16 +63,9 @@ def as_params(names, theta, integer) -> dict:
     return {n: (round(float(v)) if is_int else float(v)) for n, v, is_int in zip(names, theta, integer, strict=True)}
 
 
-def model_identity(scenario) -> dict:
-    """What of a scenario determines its runs (not its name, description, seed or replicates)."""
-    content = scenario.to_dict()
-    for key in ("replicates", "seed", "name", "description"):
-        content.pop(key, None)
-    return content
-
-
 def design_tasks(scenario, names, thetas, seeds, integer) -> list[Task]:
     """One task per design point; the key hashes what determines the run."""
+    from .runner import model_identity
     from .store import code_version, sha256_json
 
     model = model_identity(scenario)

@@ -89,6 +89,15 @@ def _forget(model: SchoolExitModel) -> None:
         ids.pop(model, None)
 
 
+def model_identity(scenario: Scenario) -> dict:
+    """What of a scenario determines its runs (not its name, description, seed or replicates): the
+    part of a run's store key that sweeps and calibrations share."""
+    content = scenario.to_dict()
+    for key in ("replicates", "seed", "name", "description"):
+        content.pop(key, None)
+    return content
+
+
 def summarise(years: pd.DataFrame) -> pd.DataFrame:
     """One row per run: the mean of each metric over the evaluation years."""
     metrics = [c for c in METRICS if c in years.columns]

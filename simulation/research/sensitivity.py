@@ -68,10 +68,9 @@ def sweep_task(run: SweepRun) -> dict[str, float]:
 def _model_id(exp: Experiment) -> dict:
     if exp.function is not None:
         return {"function": exp.function}
-    content = exp.scenario.to_dict()
-    for key in ("replicates", "seed", "name", "description"):
-        content.pop(key, None)
-    return {"scenario": content}
+    from .runner import model_identity
+
+    return {"scenario": model_identity(exp.scenario)}
 
 
 def sweep_tasks(exp: Experiment, points: pd.DataFrame) -> tuple[list[Task], pd.DataFrame]:
