@@ -203,6 +203,17 @@ _PARAMS: list[Param] = [
        "Increase of behaviour hazards per unit of stress."),
     _p("pex_hazard", 2.6e-6, 3e-07, 2e-05, "per term week", U, "fit to DfE 0.13 permanent exclusions per 100 pupils (hand-tuned at full scale after the spin-up, Dec 2026)",
        "Base weekly permanent-exclusion hazard."),
+    _p("suspension_trend", 0.24, -0.1, 0.4, "log-change per year", U,
+       A + " (DfE suspensions per 100 pupils: 6.91 in 2021/22, 9.33 in 2022/23, 11.31 in 2023/24, mostly "
+       "'persistent disruptive behaviour'; no published series measures the stricter behaviour policies "
+       "behind it, so the rise is a fitted trend, not explained)",
+       "Yearly change in schools' suspension hazard from 2021/22 to 2023/24 (the hazard is exp(trend * "
+       "(year - 2023)) times its 2023/24 value; held at 2021/22 before and at 2023/24 after)."),
+    _p("exclusion_trend", 0.24, -0.1, 0.4, "log-change per year", U,
+       A + " (DfE permanent exclusions per 100 pupils: 0.08 in 2021/22, 0.11 in 2022/23, 0.13 in 2023/24; "
+       "a fitted trend, like suspension_trend)",
+       "Yearly change in schools' permanent-exclusion hazard from 2021/22 to 2023/24 (same form as "
+       "suspension_trend)."),
     _p("pex_escalation", 1.0, 0.5, 2.0, "elasticity", U, A + " (MECHANISMS eta)",
        "Elasticity of exclusion risk in the number of suspensions this year."),
     _p("exclusion_propensity_sigma", 1.2, 0.5, 2.0, "log-sd", U, "Timpson 2019: 85% of schools exclude no one in a year",
@@ -297,6 +308,13 @@ _PARAMS: list[Param] = [
        "Special-school places relative to the initial special-school roll."),
     _p("p_need_onset", 0.029, 0.005, 0.05, "per year", U, A + " (with p_need_resolve, sized to the 18% of pupils on the register)",
        "Yearly chance a child in school without a need develops one (the latent truth, recorded or not)."),
+    _p("need_onset_mental_health_elasticity", 0.0, 0.0, 3.0, "elasticity", U,
+       A + " (NHS England MHCYP: probable mental disorder among children 12.5% in 2017, 20.3% in 2023; "
+       "SEN primary needs that grew fastest are SEMH, speech and language, and autism). The hand-set "
+       "default 0 keeps the 2023/24 hand-tuning (the driver is 1 from 2023/24, so it shapes only the "
+       "years before); the calibration fits it (posterior median 2.1)",
+       "Elasticity of the yearly chance of need onset in the mental-health driver (the onset chance is "
+       "p_need_onset times driver ** elasticity; the driver is 1 in 2023/24)."),
     _p("p_need_resolve", 0.0649, 0.02, 0.15, "per year", U, A + " (the yearly SEN-support exit rate the register had before)",
        "Yearly chance a need without a plan resolves."),
     _p("p_sen_identify", 0.35, 0.1, 0.7, "per year", U, A + " (diagnosis and identification take years: NHS autism waits over 1 year)",

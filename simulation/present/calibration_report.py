@@ -99,7 +99,10 @@ def plot_coverage(coverage: pd.DataFrame, path_stem: Path) -> dict:
     ax.plot(data["coverage_90"], y, "o", ms=5, color=FITTED, label="fitted parameter")
     ax.set_yticks(y, data["parameter"], fontsize=7)
     ax.set_xlim(0.6, 1.0)
-    ax.set_xlabel(f"share of {int(data['truths'].iloc[0])} synthetic truths inside the posterior's 90% interval")
+    truths = f"{int(data['truths'].iloc[0])} synthetic truths"
+    if "coverage_90_truncated" in data:
+        truths += " (both rounds, weighted as in training)"
+    ax.set_xlabel(f"share of {truths} inside the posterior's 90% interval")
     ax.set_title(
         "Simulation-based calibration: do the 90% intervals hold the truth 90% of the time?\n"
         "(assumed parameters are drawn from their priors, which cover by construction)"
@@ -108,20 +111,27 @@ def plot_coverage(coverage: pd.DataFrame, path_stem: Path) -> dict:
     return _finish(fig, [ax], path_stem, data)
 
 
-def plot_ranks(ranks: pd.DataFrame, coverage: pd.DataFrame, path_stem: Path, draws: int = 1000) -> dict:
+def plot_ranks(ranks: pd.DataFrame, coverage: pd.DataFrame, path_stem: Path) -> dict:
     """Rank ECDF minus the uniform for every fitted parameter: a curve outside the band is a
-    posterior that is too narrow (a U shape), too wide (a hump) or shifted (a slope)."""
+    posterior that is too narrow (a U shape), too wide (a hump) or shifted (a slope). Truths of
+    a two-round calibration carry their round's weight in the mixture the posterior was trained on."""
+    from simulation.research.npe_job import SBC_DRAWS
+
     plt = _pyplot()
     fitted = list(coverage["parameter"])
     n = len(ranks)
+    w = ranks["weight"].to_numpy() if "weight" in ranks else np.full(n, 1.0 / n)
+    w = w / w.sum()
+    n_eff = 1.0 / np.sum(w**2)
     grid = np.linspace(0, 1, 101)
-    band = 1.36 / np.sqrt(n)  # Kolmogorov-Smirnov 95% band for one curve
+    band = 1.36 / np.sqrt(n_eff)  # Kolmogorov-Smirnov 95% band for one curve
     fig, ax = plt.subplots(figsize=(9, 5))
     ax.fill_between(grid, -band, band, color="0.88", label="95% band (one parameter)")
     rows = []
     for name in fitted:
-        r = ranks[name].to_numpy() / draws
-        ecdf = np.searchsorted(np.sort(r), grid, side="right") / n
+        r = ranks[name].to_numpy() / SBC_DRAWS
+        order = np.argsort(r)
+        ecdf = np.concatenate([[0.0], np.cumsum(w[order])])[np.searchsorted(r[order], grid, side="right")]
         ax.plot(grid, ecdf - grid, color=FITTED, lw=0.8, alpha=0.6)
         rows += [{"parameter": name, "q": q, "ecdf_minus_uniform": e - q} for q, e in zip(grid, ecdf, strict=True)]
     ax.axhline(0, color="0.3", lw=0.8)

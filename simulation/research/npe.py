@@ -248,6 +248,49 @@ def sample_many(posterior, xs: np.ndarray, n: int, seed: int, batch: int = 50) -
     return np.concatenate(parts)
 
 
+def log_prob(posterior, phi: np.ndarray, x: np.ndarray, batch: int = 20_000) -> np.ndarray:
+    """log q(phi | x) for many phi at one observation (unnormalised for leakage: the logistic
+    prior has full support, so there is none)."""
+    import torch
+
+    xt = torch.tensor(np.asarray(x, dtype=np.float32)[None, :])
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(phi), batch):
+            t = torch.as_tensor(np.asarray(phi[i : i + batch], dtype=np.float32))
+            out.append(posterior.log_prob(t, x=xt, norm_posterior=False).numpy().astype(float))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def hpd_threshold(posterior, x: np.ndarray, quantile: float, seed: int, n: int = 20_000) -> float:
+    """The log density above which q(. | x) holds 1 - ``quantile`` of its mass (its highest-density
+    region), from ``n`` of its own draws."""
+    phi = sample(posterior, x, n, seed)
+    return float(np.quantile(log_prob(posterior, phi, x), quantile))
+
+
+def sample_truncated(posterior, x, d: int, n: int, threshold: float, seed: int, batch: int = 50_000, max_draws=10**8):
+    """``n`` draws of the prior restricted to q's highest-density region at ``x`` (truncated
+    sequential NPE, Deistler et al. 2022), by rejection from the prior; and the acceptance rate.
+
+    Inside the region the training mixture of prior and truncated prior is proportional to the
+    prior, so the standard NPE loss on both rounds stays unbiased there: no proposal correction."""
+    rng = np.random.default_rng(seed)
+    kept, drawn, accepted = [], 0, 0
+    while accepted < n:
+        if drawn >= max_draws:
+            raise RuntimeError(
+                f"truncated prior: {accepted} of {n} draws accepted in {drawn:,} prior draws; the region is "
+                "too small for rejection (raise truncation.quantile)"
+            )
+        phi = logit(rng.random((batch, d)))
+        keep = phi[log_prob(posterior, phi, x) >= threshold]
+        kept.append(keep)
+        drawn += batch
+        accepted += len(keep)
+    return np.concatenate(kept)[:n], accepted / drawn
+
+
 # --- checks ------------------------------------------------------------------------------
 
 
@@ -260,10 +303,19 @@ def coverage(truth: np.ndarray, draws: np.ndarray, level: float = 0.9) -> tuple[
     return inside, ranks
 
 
-def binomial_band(n: int, p: float = 0.9, z: float = 1.96) -> tuple[float, float]:
+def binomial_band(n: float, p: float = 0.9, z: float = 1.96) -> tuple[float, float]:
     """Where the coverage of ``n`` truths lies 95% of the time if the intervals are right."""
     half = z * math.sqrt(p * (1 - p) / n)
     return p - half, p + half
+
+
+def mixture_coverage(inside: list[np.ndarray], weights) -> tuple[np.ndarray, float]:
+    """Coverage over truths drawn from a mixture of proposals, each group of truths weighted by
+    its share of the mixture; and the effective number of truths, for :func:`binomial_band`."""
+    w = np.asarray(weights, float) / np.sum(weights)
+    cov = sum(wi * g.mean(axis=0) for wi, g in zip(w, inside, strict=True))
+    n_eff = 1.0 / sum(wi**2 / len(g) for wi, g in zip(w, inside, strict=True))
+    return cov, n_eff
 
 
 def effective_sample_size(draws: np.ndarray) -> np.ndarray:

@@ -37,6 +37,8 @@ _TABLES = {
     },
     "offset": {"draws": (100, 4, 100_000), "scale": (1.0, 0.001, 1.0)},
     "predictive": {"draws": (200, 4, 100_000), "scale": (1.0, 0.001, 1.0)},
+    # a second round (truncated sequential NPE): simulations = 0 turns it off
+    "truncation": {"simulations": (0, 0, 10**7), "quantile": (1e-4, 1e-8, 0.5), "sbc_truths": (150, 2, 10**6)},
 }
 _MODELS = ("maf", "nsf")
 _SUFFIX = {"targets": "csv", "scenario": "toml"}
@@ -71,6 +73,9 @@ class Calibration:
     offset_scale: float
     predictive_draws: int
     predictive_scale: float
+    truncation_simulations: int = 0
+    truncation_quantile: float = 1e-4
+    truncation_sbc_truths: int = 150
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -107,6 +112,7 @@ class Calibration:
             "network": self.network.__dict__,
             "offset": [self.offset_draws, self.offset_scale],
             "predictive": [self.predictive_draws, self.predictive_scale],
+            "truncation": [self.truncation_simulations, self.truncation_quantile, self.truncation_sbc_truths],
         }
 
 
@@ -208,6 +214,9 @@ def load_calibration(path: str | Path) -> Calibration:
         _fail(path, f"network.model = {model!r} (allowed: {', '.join(_MODELS)})")
     if v["sbc_truths"] >= v["simulations"] // 2:
         _fail(path, f"sbc_truths = {v['sbc_truths']} (allowed: fewer than half of simulations = {v['simulations']})")
+    n2, k2 = tables["truncation.simulations"], tables["truncation.sbc_truths"]
+    if n2 and k2 >= n2 // 2:
+        _fail(path, f"truncation.sbc_truths = {k2} (allowed: fewer than half of truncation.simulations = {n2})")
     for key in ("targets", "scenario"):
         if not isinstance(raw.get(key), str):
             _fail(
@@ -258,5 +267,8 @@ def load_calibration(path: str | Path) -> Calibration:
         offset_scale=tables["offset.scale"],
         predictive_draws=tables["predictive.draws"],
         predictive_scale=tables["predictive.scale"],
+        truncation_simulations=tables["truncation.simulations"],
+        truncation_quantile=tables["truncation.quantile"],
+        truncation_sbc_truths=tables["truncation.sbc_truths"],
         raw=raw,
     )

@@ -13,12 +13,20 @@
 4. **Scale offset.** ``offset.draws`` posterior draws run at the reduced and at the full scale on
    the same seeds. The mean difference of each summary is the offset; the observation is moved
    by it into the reduced scale's terms, and half of the pairs check the other half's offset.
+   *Round 2* (when ``truncation.simulations`` > 0, truncated sequential NPE, Deistler et al. 2022):
+   the prior restricted to the round-1 posterior's highest-density region at the corrected
+   observation, run and trained on with round 1 (the standard loss stays right inside the
+   region); the offset is then measured again on the final posterior. Round 1's network is
+   amortised over the whole prior and, trained on prior draws, spreads its mass where few of
+   them fall near the observation; round 2 puts the simulations there.
 5. **Posterior.** ``posterior_draws`` independent draws of the fitted parameters at the corrected
    observation, beside independent prior draws of the assumed ones.
 6. **Predictive.** ``predictive.draws`` posterior draws run at full scale: every fit and
    validation figure against its published range.
 7. **Calibration check.** The held-out truths: the 90% interval's coverage for every fitted
-   parameter (an assumed one is drawn from its prior, which covers by construction).
+   parameter (an assumed one is drawn from its prior, which covers by construction). With two
+   rounds the truths of each are weighted by its share of the training points: the posterior
+   was trained on that mixture, so that is the distribution its coverage is owed over.
 
 Everything random is named by the seed and a stage, and runs are keyed by content, so the result
 is the same on one core, a process pool or a Dask cluster, and a killed job resumes: finished runs
@@ -52,6 +60,11 @@ _STAGE = {
     "train": 6,
     "assumed": 7,
     "offset_assumed": 8,
+    "threshold": 9,
+    "truncation": 10,
+    "truncation_assumed": 11,
+    "truncation_runs": 12,
+    "discrepancy_truncated": 13,
 }
 
 
@@ -89,8 +102,9 @@ def _full_theta(cal: Calibration, fitted: np.ndarray, phi: np.ndarray, stage: st
     return npe.from_unit(cal.names, u)
 
 
-def _estimator(cal, out: Path, phi, x, progress):
-    """Train, or load the estimator a finished earlier attempt trained on the same inputs."""
+def _estimator(cal, out: Path, phi, x, progress, file: str = "estimator.pt"):
+    """Train, or load the estimator a finished earlier attempt trained on the same inputs;
+    returns (posterior, training summary, key of what it was trained on)."""
     import torch
 
     digest = hashlib.sha256()
@@ -99,13 +113,13 @@ def _estimator(cal, out: Path, phi, x, progress):
     digest.update(repr(cal.network).encode())
     digest.update(str(cal.seed).encode())
     key = digest.hexdigest()
-    path = out / "estimator.pt"
+    path = out / file
     if path.is_file():
         saved = torch.load(path, weights_only=False)
         if saved.get("key") == key:
             if progress:
                 _say(f"training: loaded {path} (trained on the same design)")
-            return npe.posterior_from(saved["estimator"], phi.shape[1]), saved["info"]
+            return npe.posterior_from(saved["estimator"], phi.shape[1]), saved["info"], key
     if progress:
         _say(
             f"training: {cal.network.model}, {len(phi)} simulations, {phi.shape[1]} parameters, {x.shape[1]} summaries"
@@ -113,12 +127,42 @@ def _estimator(cal, out: Path, phi, x, progress):
     t0 = time.perf_counter()
     posterior, estimator, info = npe.train(phi, x, _seed(cal, "train"), cal.network)
     info["seconds"] = round(time.perf_counter() - t0, 1)
-    tmp = path.with_name(".estimator.pt.tmp")
+    tmp = path.with_name(f".{file}.tmp")
     torch.save({"key": key, "estimator": estimator, "info": info}, tmp)
     tmp.replace(path)
     if progress:
         _say(f"training: {info['epochs']} epochs in {info['seconds']} s")
-    return posterior, info
+    return posterior, info, key
+
+
+def _truncated_design(cal, out: Path, posterior, key: str, fitted, observed, progress):
+    """Round 2's points: the prior restricted to the round-1 posterior's highest-density region at
+    the observation (fitted parameters), the assumed ones from their prior; kept in
+    ``DIR/truncated_design.npz`` beside the key of the estimator they came from, so a resumed job
+    runs the same points."""
+    path = out / "truncated_design.npz"
+    settings = f"{key}:{cal.truncation_simulations}:{cal.truncation_quantile}"
+    if path.is_file():
+        saved = np.load(path, allow_pickle=False)
+        if str(saved["settings"]) == settings:
+            found = {"threshold": float(saved["threshold"]), "acceptance": float(saved["acceptance"])}
+            return saved["theta"], saved["seeds"], found
+    n, d = cal.truncation_simulations, int(fitted.sum())
+    threshold = npe.hpd_threshold(posterior, observed, cal.truncation_quantile, _seed(cal, "threshold"))
+    phi, acceptance = npe.sample_truncated(posterior, observed, d, n, threshold, _seed(cal, "truncation"))
+    if progress:
+        _say(
+            f"truncation: the round-1 posterior's {1 - cal.truncation_quantile:.4%} region holds {acceptance:.3%} "
+            f"of the prior; {n} points drawn from it"
+        )
+    u = np.random.default_rng(_seed(cal, "truncation_assumed")).random((n, len(cal.names)))
+    u[:, fitted] = npe.expit(phi)
+    theta = npe.from_unit(cal.names, u)
+    seeds = _draw_seeds(cal, "truncation_runs", n)
+    tmp = path.with_name(".truncated_design.tmp.npz")
+    np.savez(tmp, theta=theta, seeds=seeds, threshold=threshold, acceptance=acceptance, settings=settings)
+    tmp.replace(path)
+    return theta, seeds, {"threshold": threshold, "acceptance": acceptance}
 
 
 def _offset(cal, store, executor, posterior, fitted, observed, summaries, progress):
@@ -218,29 +262,50 @@ def _fit_table(cal, values_full: np.ndarray, targets: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def _sbc(cal, names, posterior, phi_true, x_true, progress) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _sbc(cal, names, posterior, groups, progress) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coverage on held-out truths. ``groups``: (round, phi, x, training points of that round).
+
+    The final posterior was trained on a mixture of the rounds' proposals, so its truths come from
+    that mixture: each round's truths are weighted by its share of the training points."""
+    n_truths = sum(len(g[1]) for g in groups)
     if progress:
-        _say(f"calibration check: {len(phi_true)} synthetic truths x {SBC_DRAWS} draws")
-    draws = npe.sample_many(posterior, x_true, SBC_DRAWS, _seed(cal, "sbc"))
-    inside, ranks = npe.coverage(phi_true, draws)
-    lo, hi = npe.binomial_band(len(phi_true))
-    u_draws = npe.expit(draws)
-    width = (np.quantile(u_draws, 0.95, axis=1) - np.quantile(u_draws, 0.05, axis=1)) / 0.9
+        _say(f"calibration check: {n_truths} synthetic truths x {SBC_DRAWS} draws")
+    seed = _seed(cal, "sbc")
+    parts, widths = [], []
+    for k, (_, phi, x, _) in enumerate(groups):
+        draws = npe.sample_many(posterior, x, SBC_DRAWS, seed + k)
+        parts.append(npe.coverage(phi, draws))
+        u = npe.expit(draws)
+        widths.append(((np.quantile(u, 0.95, axis=1) - np.quantile(u, 0.05, axis=1)) / 0.9).mean(axis=0))
+    weights = np.array([g[3] for g in groups], float)
+    weights /= weights.sum()
+    inside = [p[0] for p in parts]
+    coverage, n_eff = npe.mixture_coverage(inside, weights)
+    lo, hi = npe.binomial_band(n_eff)
     cov = pd.DataFrame(
         {
             "parameter": names,
-            "coverage_90": inside.mean(axis=0),
+            "coverage_90": coverage,
             "band_low": lo,
             "band_high": hi,
-            "within_band": (inside.mean(axis=0) >= lo) & (inside.mean(axis=0) <= hi),
-            "in_85_95": (inside.mean(axis=0) >= 0.85) & (inside.mean(axis=0) <= 0.95),
-            "mean_width_ratio": width.mean(axis=0),
-            "rank_mean": ranks.mean(axis=0) / SBC_DRAWS,
-            "truths": len(phi_true),
+            "within_band": (coverage >= lo) & (coverage <= hi),
+            "in_85_95": (coverage >= 0.85) & (coverage <= 0.95),
+            "mean_width_ratio": sum(w * v for w, v in zip(weights, widths, strict=True)),
+            "rank_mean": sum(w * p[1].mean(axis=0) for w, p in zip(weights, parts, strict=True)) / SBC_DRAWS,
+            "truths": n_truths,
+            "effective_truths": n_eff,
         }
     )
-    rank_table = pd.DataFrame(ranks, columns=list(names))
-    rank_table.insert(0, "truth", np.arange(len(ranks)))
+    for (name, *_), ins in zip(groups, inside, strict=True):
+        cov[f"coverage_90_{name}"] = ins.mean(axis=0)
+    tables = []
+    for (name, phi, *_), (_, ranks), w in zip(groups, parts, weights, strict=True):
+        t = pd.DataFrame(ranks, columns=list(names))
+        t.insert(0, "weight", w / len(phi))  # weights over all truths sum to 1
+        t.insert(0, "round", name)
+        tables.append(t)
+    rank_table = pd.concat(tables, ignore_index=True)
+    rank_table.insert(0, "truth", np.arange(len(rank_table)))
     return cov, rank_table
 
 
@@ -288,8 +353,37 @@ def run_npe(cal: Calibration, out: Path, executor, *, command: list[str] | None 
             f"{cal.screening_share:.0%} of a fitted figure"
         )
     phi_fit = phi[:, fitted]
-    posterior, info = _estimator(cal, out, phi_fit[train], x_noisy[train], progress)
+    posterior, info, key = _estimator(cal, out, phi_fit[train], x_noisy[train], progress)
     offset, offset_table = _offset(cal, store, executor, posterior, fitted, np.arcsinh(fit.observed), fit, progress)
+    groups = [("prior", phi_fit[truths], x_noisy[truths], len(train))]
+    truncation: dict = {}
+    if cal.truncation_simulations:
+        # Round 2 (truncated sequential NPE): simulate where the round-1 posterior at the observation
+        # puts its mass, and train again on both rounds.
+        observed = np.arcsinh(fit.observed - offset)
+        theta2, seeds2, truncation = _truncated_design(cal, out, posterior, key, fitted, observed, progress)
+        values2 = _run(cal, store, executor, theta2, seeds2, cal.scale, "truncated design", progress)
+        ok2 = np.array([v is not None for v in values2])
+        x2 = _matrix(fit, values2)
+        x2 = x2 + npe.discrepancy(len(x2), fit.covariance(cal.family_correlation), _seed(cal, "discrepancy_truncated"))
+        x2 = np.arcsinh(npe.fill_missing(x2, fill))
+        phi2 = npe.logit(npe.to_unit(cal.names, theta2))[:, fitted]
+        index2 = np.arange(len(x2))
+        truths2 = index2[ok2 & (index2 < cal.truncation_sbc_truths)]
+        train2 = index2[ok2 & (index2 >= cal.truncation_sbc_truths)]
+        posterior, info2, _ = _estimator(
+            cal,
+            out,
+            np.concatenate([phi_fit[train], phi2[train2]]),
+            np.concatenate([x_noisy[train], x2[train2]]),
+            progress,
+            file="estimator_truncated.pt",
+        )
+        info = {"round_1": info, "truncated": info2}
+        truncation |= {"runs": int(ok2.sum()), "failed": int((~ok2).sum()), "sbc_truths": len(truths2)}
+        truncation["round_1_offset"] = offset.tolist()
+        offset, offset_table = _offset(cal, store, executor, posterior, fitted, np.arcsinh(fit.observed), fit, progress)
+        groups.append(("truncated", phi2[truths2], x2[truths2], len(train2)))
     corrected = fit.observed - offset
     phi_post = npe.sample(posterior, np.arcsinh(corrected), cal.posterior_draws, _seed(cal, "posterior"))
     theta_post = _full_theta(cal, fitted, phi_post, "assumed")
@@ -304,7 +398,7 @@ def run_npe(cal: Calibration, out: Path, executor, *, command: list[str] | None 
         both, _run(cal, store, executor, theta_post[:k], pred_seeds, cal.predictive_scale, "predictive", progress)
     )
     fit_table = _fit_table(cal, pred, cal.targets)
-    coverage, ranks = _sbc(cal, fitted_names, posterior, phi_fit[truths], x_noisy[truths], progress)
+    coverage, ranks = _sbc(cal, fitted_names, posterior, groups, progress)
 
     posterior_table = pd.DataFrame(theta_post, columns=list(cal.names))
     for j, is_int in enumerate(cal.integer):
@@ -352,8 +446,9 @@ def run_npe(cal: Calibration, out: Path, executor, *, command: list[str] | None 
         "fitted": fitted_names,
         "design_runs": int(ok.sum()),
         "design_failed": int((~ok).sum()),
-        "training_simulations": len(train),
-        "sbc_truths": len(truths),
+        "training_simulations": len(train) + (len(train2) if cal.truncation_simulations else 0),
+        "sbc_truths": sum(len(g[1]) for g in groups),
+        "truncation": truncation,
         "training": info,
         "ess_min": float(ess[fitted].min()),
         "ess_median": float(np.median(ess[fitted])),

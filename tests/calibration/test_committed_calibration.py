@@ -27,7 +27,7 @@ def test_the_posterior_scenario_draws_the_committed_posterior_with_its_roles():
     post = load_posterior(Path(scen.posterior))
     roles = pd.read_csv(CAL / "posterior_roles.csv")
     assert set(post.fitted) == set(roles.loc[roles["role"] == "fitted", "parameter"])
-    assert len(post.fitted) + len(post.assumed) == len(post.names) == 119
+    assert len(post.fitted) + len(post.assumed) == len(post.names) == 122
     assert scen.replicates % 4 == 0  # the source split needs whole calibration draws
 
 
@@ -36,10 +36,11 @@ def test_the_quoted_figures_are_the_tables():
     coverage = pd.read_csv(CAL / "coverage.csv")
     fit = pd.read_csv(CAL / "fit.csv")
     assert manifest["ess_min"] >= 500 and len(pd.read_csv(CAL / "posterior.csv")) == 2000
-    assert manifest["sbc_truths"] == 300 and len(coverage) == len(manifest["fitted"]) == 47
-    assert int(coverage["in_85_95"].sum()) == 46
+    assert manifest["sbc_truths"] == 450 and len(coverage) == len(manifest["fitted"]) == 51
+    assert int(coverage["in_85_95"].sum()) == 50
+    assert manifest["truncation"]["runs"] == 3000 and manifest["training_simulations"] == 7700 + 2850
     fitted = fit[fit["role"] == "fit"]
-    assert int(fitted["in_range"].sum()) == 21 and len(fitted) == 43
+    assert int(fitted["in_range"].sum()) == 25 and len(fitted) == 43
     # every figure outside its range has a reason
     reasons = set(pd.read_csv(CAL / "misfits.csv")["id"])
     assert set(fit.loc[~fit["in_range"], "id"]) <= reasons

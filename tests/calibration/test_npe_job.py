@@ -4,6 +4,7 @@ gives the same posterior again, and refuses bad files before writing anything.""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,42 @@ def test_the_job_runs_resumes_and_gives_the_same_posterior(small_config, tmp_pat
     assert (out / "report.html").exists() is False
     assert main(["report", str(out)]) == 0
     assert (out / "report.html").is_file()
+
+
+def test_a_truncated_second_round_runs_resumes_and_is_checked_on_both_rounds(small_config, tmp_path, capsys):
+    path = small_config()
+    path.write_text(path.read_text() + "\n[truncation]\nsimulations = 30\nsbc_truths = 8\nquantile = 0.01\n")
+    cal = load_calibration(path)
+    assert (cal.truncation_simulations, cal.truncation_sbc_truths, cal.truncation_quantile) == (30, 8, 0.01)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out), "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "truncation: the round-1 posterior's" in err and "truncated design: 30 runs, 0 already done" in err
+    coverage = pd.read_csv(out / "coverage.csv")
+    # 12 truths from the prior, 8 from the truncated prior; weighted by training points (48 and 22)
+    assert {"coverage_90_prior", "coverage_90_truncated"} <= set(coverage.columns)
+    assert (coverage["truths"] == 20).all()
+    w = np.array([48, 22]) / 70
+    np.testing.assert_allclose(
+        coverage["coverage_90"], w[0] * coverage["coverage_90_prior"] + w[1] * coverage["coverage_90_truncated"]
+    )
+    ranks = pd.read_csv(out / "sbc_ranks.csv")
+    assert ranks["weight"].sum() == pytest.approx(1.0) and set(ranks["round"]) == {"prior", "truncated"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["training_simulations"] == 48 + 22 and 0 < manifest["truncation"]["acceptance"] <= 1
+    first = pd.read_csv(out / "posterior.csv")
+    assert main(["calibrate", str(path), "--out", str(out), "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "truncated design: 30 runs, 30 already done, 0 run now" in err and err.count("training: loaded") == 2
+    pd.testing.assert_frame_equal(first, pd.read_csv(out / "posterior.csv"))
+    assert main(["report", str(out)]) == 0
+
+
+def test_a_truncation_whose_checks_would_eat_the_round_is_refused(small_config):
+    path = small_config()
+    path.write_text(path.read_text() + "\n[truncation]\nsimulations = 10\nsbc_truths = 5\n")
+    with pytest.raises(CalibrationError, match=r"truncation.sbc_truths = 5 \(allowed: fewer than half of truncation"):
+        load_calibration(path)
 
 
 @pytest.mark.slow

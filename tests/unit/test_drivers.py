@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 
 import pytest
 
@@ -34,10 +35,11 @@ def test_each_series_is_one_in_the_reference_year_and_flat_outside_its_data():
 
 
 def test_apply_scales_only_the_named_parameters():
-    p = resolve()
+    p = resolve({"need_onset_mental_health_elasticity": 1.0})  # its default 0 leaves onset unscaled
     q = dict(p)
     drivers.apply(q, 2018)
     scaled = {name for names in drivers.SCALES.values() for name in names}
+    scaled |= {name for _, name, _ in drivers.ELASTIC} | set(drivers.FITTED_TRENDS.values())
     for name in p:
         if name in scaled:
             assert q[name] < p[name], name  # every series was lower in 2018/19 than in 2023/24
@@ -62,3 +64,24 @@ def test_a_bad_file_names_itself_and_the_key(tmp_path):
     bad.write_text("driver,academic_year,value,published,source\nabsence,2020,0,,x\n")
     with pytest.raises(ValueError, match=r"absence 2020 value = 0\.0 must be positive"):
         drivers.series(str(bad))
+
+
+def test_fitted_trends_are_log_linear_from_2021_22_to_2023_24_and_flat_outside():
+    p = resolve({"suspension_trend": 0.3, "exclusion_trend": -0.1})
+    first, last = drivers.FITTED_TREND_YEARS
+    assert (first, last) == (2021, drivers.REFERENCE_YEAR)
+    for year, steps in [(2015, -2), (2021, -2), (2022, -1), (2023, 0), (2030, 0)]:
+        q = dict(p)
+        drivers.apply(q, year)
+        mh = drivers.value("mental_health", year)  # stress_background's driver, not a trend
+        assert q["suspension_hazard"] == pytest.approx(p["suspension_hazard"] * math.exp(0.3 * steps)), year
+        assert q["pex_hazard"] == pytest.approx(p["pex_hazard"] * math.exp(-0.1 * steps)), year
+        assert q["stress_background"] == pytest.approx(p["stress_background"] * mh), year
+
+
+def test_need_onset_follows_mental_health_at_its_elasticity():
+    for elasticity in (0.0, 1.0, 2.5):
+        q = resolve({"need_onset_mental_health_elasticity": elasticity})
+        base = q["p_need_onset"]
+        drivers.apply(q, 2018)
+        assert q["p_need_onset"] == pytest.approx(base * drivers.value("mental_health", 2018) ** elasticity)
