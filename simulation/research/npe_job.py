@@ -91,6 +91,16 @@ def _matrix(summaries: npe.Summaries, values: list[dict | None]) -> np.ndarray:
     return summaries.matrix([v if v is not None else {} for v in values])
 
 
+def _with_discrepancy(cal: Calibration, summaries: npe.Summaries, x: np.ndarray, stage: str) -> np.ndarray:
+    return x + npe.discrepancy(len(x), summaries.covariance(cal.family_correlation), _seed(cal, stage))
+
+
+def _split(ok: np.ndarray, n_truths: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n_truths`` points (that ran) are held out as synthetic truths; the rest train."""
+    index = np.arange(len(ok))
+    return index[ok & (index < n_truths)], index[ok & (index >= n_truths)]
+
+
 def _draw_seeds(cal: Calibration, stage: str, n: int) -> np.ndarray:
     return np.random.default_rng(_seed(cal, stage)).integers(0, 2**62, n)
 
@@ -332,11 +342,9 @@ def run_npe(cal: Calibration, out: Path, executor, *, command: list[str] | None 
     values = _run(cal, store, executor, theta, seeds, cal.scale, "design", progress)
     ok = np.array([v is not None for v in values])
     x = _matrix(fit, values)
-    x_noisy = x + npe.discrepancy(len(x), fit.covariance(cal.family_correlation), _seed(cal, "discrepancy"))
+    x_noisy = _with_discrepancy(cal, fit, x, "discrepancy")
     phi = npe.logit(npe.to_unit(cal.names, theta))
-    index = np.arange(len(x))
-    truths = index[ok & (index < cal.sbc_truths)]
-    train = index[ok & (index >= cal.sbc_truths)]
+    truths, train = _split(ok, cal.sbc_truths)
     with np.errstate(all="ignore"):
         fill = np.nanmedian(x_noisy[train], axis=0)
     missing_share = np.mean(~np.isfinite(x[train]), axis=0)
@@ -365,12 +373,9 @@ def run_npe(cal: Calibration, out: Path, executor, *, command: list[str] | None 
         values2 = _run(cal, store, executor, theta2, seeds2, cal.scale, "truncated design", progress)
         ok2 = np.array([v is not None for v in values2])
         x2 = _matrix(fit, values2)
-        x2 = x2 + npe.discrepancy(len(x2), fit.covariance(cal.family_correlation), _seed(cal, "discrepancy_truncated"))
-        x2 = np.arcsinh(npe.fill_missing(x2, fill))
+        x2 = np.arcsinh(npe.fill_missing(_with_discrepancy(cal, fit, x2, "discrepancy_truncated"), fill))
         phi2 = npe.logit(npe.to_unit(cal.names, theta2))[:, fitted]
-        index2 = np.arange(len(x2))
-        truths2 = index2[ok2 & (index2 < cal.truncation_sbc_truths)]
-        train2 = index2[ok2 & (index2 >= cal.truncation_sbc_truths)]
+        truths2, train2 = _split(ok2, cal.truncation_sbc_truths)
         posterior, info2, _ = _estimator(
             cal,
             out,
@@ -446,7 +451,7 @@ def run_npe(cal: Calibration, out: Path, executor, *, command: list[str] | None 
         "fitted": fitted_names,
         "design_runs": int(ok.sum()),
         "design_failed": int((~ok).sum()),
-        "training_simulations": len(train) + (len(train2) if cal.truncation_simulations else 0),
+        "training_simulations": sum(g[3] for g in groups),
         "sbc_truths": sum(len(g[1]) for g in groups),
         "truncation": truncation,
         "training": info,

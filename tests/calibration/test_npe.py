@@ -67,6 +67,15 @@ def test_effective_sample_size_tells_independent_draws_from_a_chain():
     assert 4000 * 0.1 / 1.9 * 0.6 < ess < 4000 * 0.1 / 1.9 * 1.6  # AR(1): n (1 - rho) / (1 + rho) = 211
 
 
+def _grid_posterior(x_obs: float, noise: float) -> tuple[float, float]:
+    """Mean and sd of phi given x = phi + N(0, noise) under the standard logistic prior, on a grid."""
+    grid = np.linspace(-14, 14, 8001)
+    w = np.exp(-grid - 2 * np.log1p(np.exp(-grid)) - 0.5 * ((x_obs - grid) / noise) ** 2)
+    w /= w.sum()
+    mean = (w * grid).sum()
+    return mean, np.sqrt((w * (grid - mean) ** 2).sum())
+
+
 def test_npe_recovers_a_posterior_known_on_a_grid_and_covers_held_out_truths():
     """phi has the standard logistic prior (a uniform u, in logit coordinates), x = phi + N(0, 0.5):
     the exact posterior is on a grid. A small network trained on 3,000 simulations should give its
@@ -80,13 +89,8 @@ def test_npe_recovers_a_posterior_known_on_a_grid_and_covers_held_out_truths():
     assert info["epochs"] > 5
     x_obs = np.array([1.0, -2.0])
     draws = npe.sample(posterior, x_obs, 4000, seed=2)
-    grid = np.linspace(-12, 12, 4001)
-    log_prior = -grid - 2 * np.log1p(np.exp(-grid))
     for j in range(2):
-        w = np.exp(log_prior - 0.5 * ((x_obs[j] - grid) / 0.5) ** 2)
-        w /= w.sum()
-        mean = (w * grid).sum()
-        sd = np.sqrt((w * (grid - mean) ** 2).sum())
+        mean, sd = _grid_posterior(x_obs[j], 0.5)
         assert draws[:, j].mean() == pytest.approx(mean, abs=0.1)
         assert draws[:, j].std() == pytest.approx(sd, abs=0.1)
     inside, ranks = npe.coverage(phi[:100], npe.sample_many(posterior, x[:100], 400, seed=3))
@@ -95,15 +99,6 @@ def test_npe_recovers_a_posterior_known_on_a_grid_and_covers_held_out_truths():
     assert lo - 0.02 <= inside.mean(axis=0).min() and inside.mean(axis=0).max() <= hi + 0.02
     assert ranks.shape == (100, 2) and ranks.max() <= 400
     np.testing.assert_array_equal(draws, npe.sample(posterior, x_obs, 4000, seed=2))  # same seed, same draws
-
-
-def _grid_posterior(x_obs: float, noise: float) -> tuple[float, float]:
-    """Mean and sd of phi given x = phi + N(0, noise) under the standard logistic prior, on a grid."""
-    grid = np.linspace(-14, 14, 8001)
-    w = np.exp(-grid - 2 * np.log1p(np.exp(-grid)) - 0.5 * ((x_obs - grid) / noise) ** 2)
-    w /= w.sum()
-    mean = (w * grid).sum()
-    return mean, np.sqrt((w * (grid - mean) ** 2).sum())
 
 
 @pytest.mark.slow  # two trainings to convergence: about 70 s on 2 idle cores
